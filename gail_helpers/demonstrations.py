@@ -1,0 +1,146 @@
+"""Expert demonstrations: whole episodes of (observation, action) pairs, saved as ``.npz``.
+
+The file holds plain arrays only and is read with ``np.load(allow_pickle=False)``:
+``obs`` [N, obs_dim] float32, ``actions`` [N] int64 (discrete) or [N, act_dim] float32,
+``episode_lengths`` [E], ``episode_returns`` [E], ``env_id`` (a string) and ``format_version``.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gail_helpers.envs import env_signature
+from gail_helpers.errors import DataFileError, DemonstrationError
+from gail_helpers.evaluation import Controller, run_episodes
+from gail_helpers.policies import ActorCritic
+
+FORMAT_VERSION = 1
+_KEYS = ("obs", "actions", "episode_lengths", "episode_returns", "env_id", "format_version")
+
+
+@dataclass(frozen=True)
+class Demonstrations:
+    """Episodes of an expert on ``env_id``, stored back to back; validated on construction."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    episode_lengths: np.ndarray
+    episode_returns: np.ndarray
+    env_id: str
+
+    def __post_init__(self) -> None:
+        obs, actions, lengths = self.obs, self.actions, self.episode_lengths
+        if len(lengths) == 0 or obs.size == 0:
+            raise DemonstrationError("demonstrations are empty: at least one episode of one step is needed")
+        if obs.ndim != 2 or obs.dtype != np.float32:
+            raise DemonstrationError(f"obs must be a float32 array [pairs, obs_dim], got {obs.dtype} {obs.shape}")
+        if actions.dtype == np.int64:
+            if actions.shape != (len(obs),):
+                raise DemonstrationError(f"discrete actions must have shape ({len(obs)},), got {actions.shape}")
+        elif actions.dtype == np.float32:
+            if actions.ndim != 2 or len(actions) != len(obs):
+                raise DemonstrationError(f"continuous actions must have shape ({len(obs)}, act_dim), got {actions.shape}")
+        else:
+            raise DemonstrationError(f"actions must be int64 (discrete) or float32 (continuous), got {actions.dtype}")
+        if lengths.ndim != 1 or (lengths < 1).any() or int(lengths.sum()) != len(obs):
+            raise DemonstrationError(
+                f"episode_lengths must be positive and sum to the {len(obs)} pairs, got sum {int(lengths.sum())}"
+            )
+        if self.episode_returns.shape != lengths.shape:
+            raise DemonstrationError(f"episode_returns needs one value per episode ({len(lengths)})")
+        for name in ("obs", "actions", "episode_returns"):
+            values = getattr(self, name)
+            if values.dtype.kind == "f" and not np.isfinite(values).all():
+                raise DemonstrationError(f"{name} contains NaN or infinite values: demonstrations must be finite")
+
+    @property
+    def n_episodes(self) -> int:
+        """Number of episodes."""
+        return len(self.episode_lengths)
+
+    @property
+    def mean_return(self) -> float:
+        """The expert's average episode return."""
+        return float(self.episode_returns.mean())
+
+    def take(self, n_episodes: int) -> Demonstrations:
+        """The first ``n_episodes`` episodes (for 'how many demonstrations are enough?')."""
+        if not 1 <= n_episodes <= self.n_episodes:
+            raise DemonstrationError(f"n_episodes = {n_episodes}: allowed 1..{self.n_episodes}")
+        end = int(self.episode_lengths[:n_episodes].sum())
+        return Demonstrations(
+            self.obs[:end], self.actions[:end], self.episode_lengths[:n_episodes],
+            self.episode_returns[:n_episodes], self.env_id,
+        )
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(obs, actions) as torch tensors, for the discriminator and behaviour cloning."""
+        return torch.from_numpy(self.obs), torch.from_numpy(self.actions)
+
+    def check_env(self, env_id: str) -> None:
+        """Raise :class:`DemonstrationError` unless these pairs fit ``env_id``'s spaces."""
+        obs_dim, spec = env_signature(env_id)
+        problems = []
+        if env_id != self.env_id:
+            problems.append(f"they were recorded on {self.env_id!r}, not {env_id!r}")
+        if self.obs.shape[1] != obs_dim:
+            problems.append(f"observations have {self.obs.shape[1]} values, {env_id} gives {obs_dim}")
+        if spec.discrete:
+            if self.actions.dtype != np.int64:
+                problems.append(f"{env_id} has discrete actions, the demonstrations have {self.actions.dtype} vectors")
+            elif self.actions.min() < 0 or self.actions.max() >= spec.n:
+                problems.append(f"actions range {self.actions.min()}..{self.actions.max()}, {env_id} allows 0..{spec.n - 1}")
+        elif self.actions.ndim != 2 or self.actions.shape[1] != spec.n:
+            problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations' are {self.actions.shape[1:]}")
+        if problems:
+            raise DemonstrationError("demonstrations do not match the environment: " + "; ".join(problems))
+
+    def save(self, path: str | Path) -> None:
+        """Write a compressed ``.npz`` of plain arrays."""
+        np.savez_compressed(
+            path, obs=self.obs, actions=self.actions, episode_lengths=self.episode_lengths,
+            episode_returns=self.episode_returns, env_id=np.array(self.env_id),
+            format_version=np.array(FORMAT_VERSION),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Demonstrations:
+        """Read a file written by :meth:`save` (``allow_pickle=False``: arrays only, no code)."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataFileError(f"demonstrations file {path} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataFileError(f"{path} is not a readable .npz of plain arrays: {exc}") from exc
+        missing = [k for k in _KEYS if k not in arrays]
+        if missing:
+            raise DataFileError(f"{path} is not a demonstrations file: it lacks {missing}")
+        if arrays["format_version"].shape != () or arrays["format_version"].item() != FORMAT_VERSION:
+            raise DataFileError(f"{path} has format version {arrays['format_version']}, this package reads {FORMAT_VERSION}")
+        return cls(
+            obs=arrays["obs"], actions=arrays["actions"], episode_lengths=arrays["episode_lengths"],
+            episode_returns=arrays["episode_returns"], env_id=str(arrays["env_id"]),
+        )
+
+
+def record_demonstrations(
+    expert: ActorCritic | Controller, env_id: str, episodes: int, seed: int
+) -> Demonstrations:
+    """Run ``expert`` greedily for ``episodes`` episodes and keep every (observation, action) pair."""
+    batch = run_episodes(expert, env_id, episodes, seed)
+    actions = np.concatenate(batch.actions)
+    actions = actions.astype(np.int64) if actions.dtype.kind in "iu" else actions.astype(np.float32)
+    return Demonstrations(
+        obs=np.concatenate(batch.observations).astype(np.float32),
+        actions=actions,
+        episode_lengths=batch.lengths.astype(np.int64),
+        episode_returns=batch.returns.astype(np.float32),
+        env_id=env_id,
+    )
