@@ -44,7 +44,9 @@ class Demonstrations:
                 raise DemonstrationError(f"discrete actions must have shape ({len(obs)},), got {actions.shape}")
         elif actions.dtype == np.float32:
             if actions.ndim != 2 or len(actions) != len(obs):
-                raise DemonstrationError(f"continuous actions must have shape ({len(obs)}, act_dim), got {actions.shape}")
+                raise DemonstrationError(
+                    f"continuous actions must have shape ({len(obs)}, act_dim), got {actions.shape}"
+                )
         else:
             raise DemonstrationError(f"actions must be int64 (discrete) or float32 (continuous), got {actions.dtype}")
         if lengths.ndim != 1 or (lengths < 1).any() or int(lengths.sum()) != len(obs):
@@ -92,11 +94,13 @@ class Demonstrations:
             problems.append(f"observations have {self.obs.shape[1]} values, {env_id} gives {obs_dim}")
         if spec.discrete:
             if self.actions.dtype != np.int64:
-                problems.append(f"{env_id} has discrete actions, the demonstrations have {self.actions.dtype} vectors")
+                problems.append(f"{env_id} has discrete actions, the demonstrations' are {self.actions.dtype} vectors")
             elif self.actions.min() < 0 or self.actions.max() >= spec.n:
-                problems.append(f"actions range {self.actions.min()}..{self.actions.max()}, {env_id} allows 0..{spec.n - 1}")
+                low, high = self.actions.min(), self.actions.max()
+                problems.append(f"actions range {low}..{high}, {env_id} allows 0..{spec.n - 1}")
         elif self.actions.ndim != 2 or self.actions.shape[1] != spec.n:
-            problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations' are {self.actions.shape[1:]}")
+            shape = self.actions.shape[1:]
+            problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations' have shape {shape}")
         if problems:
             raise DemonstrationError("demonstrations do not match the environment: " + "; ".join(problems))
 
@@ -123,7 +127,8 @@ class Demonstrations:
         if missing:
             raise DataFileError(f"{path} is not a demonstrations file: it lacks {missing}")
         if arrays["format_version"].shape != () or arrays["format_version"].item() != FORMAT_VERSION:
-            raise DataFileError(f"{path} has format version {arrays['format_version']}, this package reads {FORMAT_VERSION}")
+            version = arrays["format_version"]
+            raise DataFileError(f"{path} has format version {version}, this package reads {FORMAT_VERSION}")
         return cls(
             obs=arrays["obs"], actions=arrays["actions"], episode_lengths=arrays["episode_lengths"],
             episode_returns=arrays["episode_returns"], env_id=str(arrays["env_id"]),

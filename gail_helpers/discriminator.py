@@ -107,12 +107,11 @@ class DiscriminatorTrainer:
         self.generator = generator
         self.optimizer = torch.optim.Adam(disc.parameters(), lr=learning_rate, fused=True)
 
-    def update(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, passes: int, where: str) -> float:
+    def update(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, passes: int, where: str) -> None:
         """``passes`` shuffled passes over the policy pairs, each minibatch against as many
-        expert pairs drawn at random; returns the mean loss (NaN when ``passes == 0``)."""
+        expert pairs drawn at random."""
         n = len(policy_obs)
         size = min(self.minibatch, n)
-        losses = []
         for p in range(passes):
             order = torch.randperm(n, generator=self.generator)
             for start in range(0, n - size + 1, size):
@@ -130,11 +129,9 @@ class DiscriminatorTrainer:
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
-                losses.append(loss.item())
-        return sum(losses) / len(losses) if losses else float("nan")
 
     def measure(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor) -> dict[str, float]:
-        """Mean D and accuracy on all expert pairs and on the given policy pairs."""
+        """D's loss, mean D and accuracy on all expert pairs and on the given policy pairs."""
         with torch.no_grad():
             _, stats = discriminator_loss(self.disc, self.expert_obs, self.expert_actions, policy_obs, policy_actions)
         return stats

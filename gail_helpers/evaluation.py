@@ -87,3 +87,26 @@ def random_controller(env_id: str, seed: int = 0) -> Controller:
     space = gym.make(env_id).action_space
     space.seed(seed)
     return lambda obs: np.stack([space.sample() for _ in range(len(obs))])
+
+
+def episode_frames(
+    policy: ActorCritic | Controller, env_id: str = "CartPole-v1", seed: int = 0, max_steps: int = 500
+) -> tuple[list[np.ndarray], float]:
+    """Render one greedy episode as ``rgb_array`` frames (offscreen); returns (frames, return)."""
+    import gymnasium as gym
+
+    act = as_controller(policy)
+    env = gym.make(env_id, render_mode="rgb_array")
+    try:
+        obs, _ = env.reset(seed=seed)
+        frames, total = [env.render()], 0.0
+        for _ in range(max_steps):
+            action = act(np.asarray(obs, dtype=np.float32)[None])[0]
+            obs, reward, term, trunc, _ = env.step(action)
+            total += float(reward)
+            frames.append(env.render())
+            if term or trunc:
+                break
+    finally:
+        env.close()
+    return frames, total

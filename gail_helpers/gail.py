@@ -37,11 +37,9 @@ class GAILRewardModel:
         """D update(s) on the rollout's valid pairs, then r(s,a) from D for every step."""
         obs, actions = rollout.valid_pairs()
         passes = 0 if self.config.freeze_discriminator else self.config.disc_updates
-        loss = self.trainer.update(obs, actions, passes, f"GAIL iteration {self.iteration}")
+        self.trainer.update(obs, actions, passes, f"GAIL iteration {self.iteration}")
         self.iteration += 1
         stats = self.trainer.measure(obs, actions)
-        if passes:
-            stats["disc_loss"] = loss
         steps, envs = rollout.rewards.shape
         with torch.no_grad():
             logits = self.trainer.disc(rollout.obs.reshape(steps * envs, -1), rollout.actions.flatten(0, 1))

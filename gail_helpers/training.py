@@ -124,14 +124,14 @@ def train_ppo(
                     "advantages": advantages[mask],
                     "returns": returns[mask],
                 }
-                row.update(ppo_update(policy, optimizer, batch, config, generator, f"PPO update at iteration {iteration}"))
+                where = f"PPO update at iteration {iteration}"
+                row.update(ppo_update(policy, optimizer, batch, config, generator, where))
                 seconds += time.perf_counter() - started
                 env_steps += config.batch_size
                 row["env_steps"] = env_steps
                 row["seconds"] = seconds
                 row["train_return"] = float(np.mean(rollout.episode_returns)) if rollout.episode_returns else math.nan
-                last = iteration == config.iterations - 1
-                if config.eval_every and (env_steps // config.eval_every > (env_steps - config.batch_size) // config.eval_every or last):
+                if _evaluation_due(config, env_steps, last=iteration == config.iterations - 1):
                     row["eval_return"] = run_episodes(
                         policy, env_id, config.eval_episodes, seed=1_000_000 + config.seed
                     ).mean_return
@@ -147,6 +147,14 @@ def train_ppo(
         bar.close()
         envs.close()
     return result
+
+
+def _evaluation_due(config: PPOConfig, env_steps: int, last: bool) -> bool:
+    """Evaluate whenever env_steps crosses a multiple of eval_every, and after the last iteration."""
+    if not config.eval_every:
+        return False
+    crossed = env_steps // config.eval_every > (env_steps - config.batch_size) // config.eval_every
+    return crossed or last
 
 
 def _postfix(row: dict[str, float]) -> dict[str, str]:

@@ -277,7 +277,7 @@ def test_bad_policies_and_counts_raise_clear_errors() -> None:
         sample_trajectories(world, negative, n=1, horizon=2, seed=0)
     with pytest.raises(GridworldError, match="n must be a whole number >= 1, got 0"):
         sample_trajectories(world, good, n=0, horizon=2, seed=0)
-    with pytest.raises(GridworldError, match="horizon must be a whole number >= 1, got 2.5"):
+    with pytest.raises(GridworldError, match=r"horizon must be a whole number >= 1, got 2\.5"):
         sample_trajectories(world, good, n=1, horizon=2.5, seed=0)
     with pytest.raises(GridworldError, match="horizon must be a whole number >= 1, got 0"):
         soft_value_iteration(world, world.reward, horizon=0)

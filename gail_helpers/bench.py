@@ -1,0 +1,207 @@
+"""The benchmark: how fast and how well each method learns, as JSON lines.
+
+    python -m gail_helpers.bench                 # every case, 5 seeds (about 15 minutes on 2 cores)
+    python -m gail_helpers.bench --cases gail --seeds 3
+
+One line per (case, seed) with env steps and training seconds to the first evaluation whose mean
+return (10 greedy episodes) is >= 475, the return at every evaluation, the final return and the
+throughput; then one summary line per case with medians and the targets it checks; first, a
+line describing the machine.  Training seconds exclude evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+
+from gail_helpers.bc import train_bc
+from gail_helpers.config import GAILConfig, PPOConfig
+from gail_helpers.evaluation import run_episodes
+from gail_helpers.experts import load_demonstrations
+from gail_helpers.gail import train_gail
+from gail_helpers.history import History
+from gail_helpers.tabular import maxent_irl_benchmark
+from gail_helpers.training import TrainingResult, train_ppo
+
+SOLVED = 475.0
+BUDGET = 150_000
+EVAL_SEED = 2_000_000  # evaluation episodes no training run has seen
+
+
+def machine() -> dict[str, object]:
+    """What ran the benchmark."""
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {
+        "case": "machine", "cpu": cpu, "cores": os.cpu_count(), "torch_threads_in_training": 1,
+        "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+    }
+
+
+def learning_figures(history: History) -> dict[str, object]:
+    """Steps/seconds to the first >= 475 evaluation, all evaluations, and stability after it."""
+    steps, returns = history.evaluations()
+    first = history.first_reaching(SOLVED)
+    after = returns[steps >= first["env_steps"]] if first else np.array([])
+    return {
+        "steps_to_475": int(first["env_steps"]) if first else None,
+        "seconds_to_475": round(first["seconds"], 2) if first else None,
+        "min_return_after_475": float(after.min()) if len(after) else None,
+        "evals": [[int(s), round(float(r), 1)] for s, r in zip(steps, returns, strict=True)],
+        "final_return": round(float(returns[-1]), 1),
+        "train_seconds": round(float(history["seconds"][-1]), 2),
+        "steps_per_second": round(float(history["env_steps"][-1] / history["seconds"][-1])),
+    }
+
+
+def mean_cart_x(policy, episodes: int = 10) -> float:
+    """Mean cart position over whole greedy episodes (the style measure)."""
+    batch = run_episodes(policy, "CartPole-v1", episodes, seed=EVAL_SEED)
+    return float(np.concatenate([o[:, 0] for o in batch.observations]).mean())
+
+
+def _gail(demos_name: str | None, seed: int, **changes: object) -> TrainingResult:
+    demos = load_demonstrations(demos_name) if demos_name else None
+    config = GAILConfig(**changes, ppo=PPOConfig(total_steps=BUDGET, seed=seed))
+    return train_gail(demos, config, env_id="CartPole-v1", progress=False)
+
+
+def case_ppo(seed: int) -> dict[str, object]:
+    """PPO on the environment's true reward."""
+    return learning_figures(train_ppo(PPOConfig(total_steps=BUDGET, seed=seed), progress=False).history)
+
+
+def case_gail(seed: int) -> dict[str, object]:
+    """GAIL from the 20 shipped expert episodes, reward -log(1 - D)."""
+    result = _gail("cartpole", seed)
+    figures = learning_figures(result.history)
+    figures["final_d_expert"] = round(float(result.history["d_expert"][-1]), 3)
+    figures["final_d_policy"] = round(float(result.history["d_policy"][-1]), 3)
+    return figures
+
+
+def case_gail_frozen_d(seed: int) -> dict[str, object]:
+    """Control: D never trained, so the reward -log(1 - D) says nothing about the expert."""
+    return learning_figures(_gail("cartpole", seed, freeze_discriminator=True).history)
+
+
+def case_gail_no_demos(seed: int) -> dict[str, object]:
+    """Control: no demonstrations at all; D only learns to call the policy's pairs fake."""
+    return learning_figures(_gail(None, seed).history)
+
+
+def case_style(seed: int) -> dict[str, object]:
+    """Mean cart position of GAIL, BC and true-reward PPO learners vs the styled expert's."""
+    demos = load_demonstrations("cartpole_styled")
+    gail = _gail("cartpole_styled", seed)
+    bc_policy, _ = train_bc(demos)
+    ppo = train_ppo(PPOConfig(total_steps=BUDGET, seed=seed), progress=False)
+    expert_x = float(demos.obs[:, 0].mean())
+    xs = {"gail": mean_cart_x(gail.policy), "bc": mean_cart_x(bc_policy), "ppo_true_reward": mean_cart_x(ppo.policy)}
+    returns = {
+        "gail": gail.history.evaluations()[1][-1],
+        "bc": run_episodes(bc_policy, "CartPole-v1", 10, seed=EVAL_SEED).mean_return,
+        "ppo_true_reward": ppo.history.evaluations()[1][-1],
+    }
+    return {
+        "expert_mean_x": round(expert_x, 3),
+        **{f"{k}_mean_x": round(v, 3) for k, v in xs.items()},
+        **{f"{k}_gap": round(abs(v - expert_x), 3) for k, v in xs.items()},
+        **{f"{k}_return": round(float(v), 1) for k, v in returns.items()},
+    }
+
+
+def case_maxent_irl(seed: int) -> dict[str, object]:
+    """MaxEnt IRL on the course's 8x8 gridworld: correlation of learned vs true reward."""
+    return maxent_irl_benchmark(seed)
+
+
+CASES: dict[str, Callable[[int], dict[str, object]]] = {
+    "ppo": case_ppo,
+    "gail": case_gail,
+    "gail_frozen_d": case_gail_frozen_d,
+    "gail_no_demos": case_gail_no_demos,
+    "style": case_style,
+    "maxent_irl": case_maxent_irl,
+}
+
+
+def _median(rows: list[dict[str, object]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    if len(values) < len(rows):  # a seed that never got there makes the median undefined-high
+        values += [float("inf")] * (len(rows) - len(values))
+    return statistics.median(values) if values else None
+
+
+def summary(case: str, rows: list[dict[str, object]]) -> dict[str, object]:
+    """Medians over seeds, and each target with whether it was met."""
+    out: dict[str, object] = {"case": case, "summary": True, "seeds": len(rows)}
+    if case in ("ppo", "gail", "gail_frozen_d", "gail_no_demos"):
+        out["median_steps_to_475"] = _median(rows, "steps_to_475")
+        out["median_seconds_to_475"] = _median(rows, "seconds_to_475")
+        out["min_return_after_475_all_seeds"] = min(
+            (r["min_return_after_475"] for r in rows if r["min_return_after_475"] is not None), default=None
+        )
+        out["median_final_return"] = statistics.median(r["final_return"] for r in rows)
+        out["median_steps_per_second"] = statistics.median(r["steps_per_second"] for r in rows)
+    if case == "ppo":
+        out["target_475_within_50k_steps"] = out["median_steps_to_475"] <= 50_000
+    if case == "gail":
+        out["target_475_within_50k_steps_and_8s"] = (
+            out["median_steps_to_475"] <= 50_000 and out["median_seconds_to_475"] <= 8.0
+        )
+        out["target_stays_475_through_150k"] = all(
+            r["min_return_after_475"] is not None and r["min_return_after_475"] >= SOLVED for r in rows
+        )
+    if case == "style":
+        for k in ("gail", "bc", "ppo_true_reward"):
+            out[f"median_{k}_gap"] = statistics.median(r[f"{k}_gap"] for r in rows)
+        out["target_gail_and_bc_within_0.25"] = out["median_gail_gap"] <= 0.25 and out["median_bc_gap"] <= 0.25
+    if case == "maxent_irl":
+        out["median_pearson"] = statistics.median(r["pearson"] for r in rows)
+        out["median_seconds"] = statistics.median(r["seconds"] for r in rows)
+        out["target_pearson_0.9_within_2s"] = out["median_pearson"] >= 0.9 and out["median_seconds"] <= 2.0
+    return out
+
+
+def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
+    """Yield the machine line, then per-seed lines and a summary for each case."""
+    yield machine()
+    for case in cases:
+        rows = []
+        for seed in range(seeds):
+            started = time.perf_counter()
+            row = {"case": case, "seed": seed, **CASES[case](seed)}
+            row["wall_seconds"] = round(time.perf_counter() - started, 1)
+            rows.append(row)
+            yield row
+        yield summary(case, rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line entry point; prints JSON lines to stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="which cases to run")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per case (default 5)")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds {args.seeds}: allowed is 1 or more")
+    for line in run(args.cases, args.seeds):
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

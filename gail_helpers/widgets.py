@@ -1,0 +1,109 @@
+"""Widget panels built from the config dataclasses' fields (ranges, help, defaults).
+
+A panel shows one control per chosen field and a status line.  ``panel.config()`` returns a
+validated config built from the current values, or raises :class:`ConfigError` after showing
+the message in the status line, so a notebook cell stays::
+
+    panel = ConfigPanel(PPOConfig, ["learning_rate", "total_steps"])
+    panel                      # display it; move a slider
+    ...
+    config = panel.config()    # then re-run the training cell
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from gail_helpers.config import Config, ConfigError, FieldSpec
+
+STYLE = {"description_width": "150px"}
+LAYOUT = widgets.Layout(width="480px")
+
+
+def control_for(spec: FieldSpec, value: Any) -> widgets.ValueWidget:
+    """The widget for one field: dropdown, checkbox, log slider, slider or integer box."""
+    common = {"description": spec.name, "description_tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
+              "continuous_update": False}
+    if spec.choices is not None:
+        return widgets.Dropdown(options=list(spec.choices), value=value, description=spec.name, tooltip=spec.help,
+                                style=STYLE, layout=LAYOUT)
+    if spec.kind is bool:
+        return widgets.Checkbox(value=value, description=spec.name, tooltip=spec.help, indent=False)
+    if spec.kind is float and spec.log:
+        return widgets.FloatLogSlider(value=value, base=10, min=math.log10(spec.low), max=math.log10(spec.high),
+                                      step=0.05, readout_format=".1e", **common)
+    if spec.kind is float:
+        return widgets.FloatSlider(value=value, min=spec.low, max=spec.high, step=(spec.high - spec.low) / 200,
+                                   readout_format=".3g", **common)
+    if spec.high - spec.low <= 1000:
+        return widgets.IntSlider(value=value, min=int(spec.low), max=int(spec.high), **common)
+    # wide integer ranges (step budgets, seeds): a text box, validated on use
+    return widgets.IntText(value=value, description=spec.name, tooltip=spec.help, style=STYLE, layout=LAYOUT)
+
+
+def _field_specs(config: Config, prefix: str = "") -> dict[str, tuple[FieldSpec, Any]]:
+    """Every field as ``name -> (spec, current value)``; nested configs as ``"ppo.learning_rate"``."""
+    out = {prefix + s.name: (s, getattr(config, s.name)) for s in type(config).specs()}
+    for name, value in vars(config).items():
+        if isinstance(value, Config):
+            out.update(_field_specs(value, f"{prefix}{name}."))
+    return out
+
+
+def _with_values(config: Config, values: dict[str, Any]) -> Config:
+    """``config.replace`` for possibly dotted names (validates every level)."""
+    flat = {k: v for k, v in values.items() if "." not in k}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if "." in key:
+            head, rest = key.split(".", 1)
+            nested.setdefault(head, {})[rest] = value
+    for head, sub in nested.items():
+        flat[head] = _with_values(getattr(config, head), sub)
+    return config.replace(**flat)
+
+
+class ConfigPanel(widgets.VBox):
+    """Controls for some fields of a config (``"ppo.total_steps"`` reaches a nested one).
+
+    Fields not shown keep ``base``'s values.
+    """
+
+    def __init__(self, base: Config | type[Config], fields: Sequence[str] | None = None, title: str = "") -> None:
+        self.base = base() if isinstance(base, type) else base
+        specs = _field_specs(self.base)
+        names = list(fields) if fields is not None else [n for n in specs if "." not in n]
+        unknown = [n for n in names if n not in specs]
+        if unknown:
+            raise ConfigError(f"{type(self.base).__name__} has no field(s) {unknown}; fields are {list(specs)}")
+        self.controls = {n: control_for(*specs[n]) for n in names}
+        self.status = widgets.HTML()
+        header = widgets.HTML(f"<b>{html.escape(title or type(self.base).title)} hyperparameters</b>")
+        super().__init__([header, *self.controls.values(), self.status])
+        for control in self.controls.values():
+            control.observe(lambda _change: self._refresh(), names="value")
+        self._refresh()
+
+    def values(self) -> dict[str, Any]:
+        """The controls' current values by field name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def config(self) -> Config:
+        """A validated config from the current values; shows and raises the error if invalid."""
+        try:
+            config = _with_values(self.base, self.values())
+        except ConfigError as exc:
+            self.status.value = f"<span style='color:#b00020'>✗ {html.escape(str(exc))}</span>"
+            raise
+        self.status.value = "<span style='color:#2e7d32'>✓ valid: re-run the training cell to use these values</span>"
+        return config
+
+    def _refresh(self) -> None:
+        with contextlib.suppress(ConfigError):  # shown in the status line; raised again on use
+            self.config()
