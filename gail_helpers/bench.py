@@ -46,7 +46,7 @@ def machine() -> dict[str, object]:
     except OSError:
         pass
     return {
-        "case": "machine", "cpu": cpu, "cores": os.cpu_count(), "torch_threads_in_training": 1,
+        "case": "machine", "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
     }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -116,10 +117,10 @@ def _check_field(owner: str, spec: FieldSpec, value: Any) -> None:
             raise ConfigError(f"{where} = {value!r} is not allowed: choose one of {list(spec.choices)}")
         return
     if spec.kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{where} must be a whole number, got {value!r} ({spec.help})")
     elif spec.kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{where} must be a number, got {value!r} ({spec.help})")
         if not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number, got {value!r} ({spec.help})")

@@ -49,6 +49,8 @@ class Demonstrations:
                 )
         else:
             raise DemonstrationError(f"actions must be int64 (discrete) or float32 (continuous), got {actions.dtype}")
+        if lengths.dtype.kind not in "iu":
+            raise DemonstrationError(f"episode_lengths must be whole numbers (an integer array), got {lengths.dtype}")
         if lengths.ndim != 1 or (lengths < 1).any() or int(lengths.sum()) != len(obs):
             raise DemonstrationError(
                 f"episode_lengths must be positive and sum to the {len(obs)} pairs, got sum {int(lengths.sum())}"
@@ -84,11 +86,15 @@ class Demonstrations:
         """(obs, actions) as torch tensors, for the discriminator and behaviour cloning."""
         return torch.from_numpy(self.obs), torch.from_numpy(self.actions)
 
-    def check_env(self, env_id: str) -> None:
-        """Raise :class:`DemonstrationError` unless these pairs fit ``env_id``'s spaces."""
+    def check_env(self, env_id: str, same_env_id: bool = True) -> None:
+        """Raise :class:`DemonstrationError` unless these pairs fit ``env_id``'s spaces.
+
+        ``same_env_id=False`` accepts another environment with the same spaces (e.g. the
+        fixed-horizon CartPole control, fed demonstrations recorded on CartPole-v1).
+        """
         obs_dim, spec = env_signature(env_id)
         problems = []
-        if env_id != self.env_id:
+        if same_env_id and env_id != self.env_id:
             problems.append(f"they were recorded on {self.env_id!r}, not {env_id!r}")
         if self.obs.shape[1] != obs_dim:
             problems.append(f"observations have {self.obs.shape[1]} values, {env_id} gives {obs_dim}")
@@ -99,8 +105,9 @@ class Demonstrations:
                 low, high = self.actions.min(), self.actions.max()
                 problems.append(f"actions range {low}..{high}, {env_id} allows 0..{spec.n - 1}")
         elif self.actions.ndim != 2 or self.actions.shape[1] != spec.n:
-            shape = self.actions.shape[1:]
-            problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations' have shape {shape}")
+            kind = "discrete" if self.actions.dtype == np.int64 else "continuous"
+            problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations have {kind} "
+                            f"{self.actions.dtype} actions of shape {self.actions.shape}")
         if problems:
             raise DemonstrationError("demonstrations do not match the environment: " + "; ".join(problems))
 
@@ -118,11 +125,17 @@ class Demonstrations:
         path = Path(path)
         if not path.is_file():
             raise DataFileError(f"demonstrations file {path} does not exist")
+        if not zipfile.is_zipfile(path):
+            raise DataFileError(f"{path} is not a .npz (zip) archive: demonstrations are saved by Demonstrations.save")
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise DataFileError(f"{path} is not a readable .npz of plain arrays: {exc}") from exc
+        except ValueError as exc:  # numpy refuses object arrays when allow_pickle=False
+            raise DataFileError(
+                f"{path} holds pickled Python objects, which are refused: only plain arrays load"
+            ) from exc
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataFileError(f"{path} is a damaged .npz archive: {exc}") from exc
         missing = [k for k in _KEYS if k not in arrays]
         if missing:
             raise DataFileError(f"{path} is not a demonstrations file: it lacks {missing}")

@@ -15,17 +15,18 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorEnv
+
 from gail_helpers.policies import ActionSpec
+
+FIXED_HORIZON_CARTPOLE = "CartPoleFixedHorizon-v0"
 
 
 def make_vector_env(env_id: str, num_envs: int, seed: int, render_mode: str | None = None) -> VectorEnv:
     """``num_envs`` copies of ``env_id``, reset with ``seed`` (copy i gets seed + i)."""
     if num_envs < 1:
         raise ValueError(f"num_envs = {num_envs}: allowed is 1 or more")
-    try:
-        spec = gym.spec(env_id)
-    except gym.error.Error as exc:
-        raise ValueError(f"unknown environment {env_id!r}: {exc}") from exc
+    spec = _registered(env_id)
     mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, render_mode=render_mode)
     autoreset = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
@@ -35,9 +36,16 @@ def make_vector_env(env_id: str, num_envs: int, seed: int, render_mode: str | No
     return envs
 
 
+def _registered(env_id: str) -> gym.envs.registration.EnvSpec:
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise ValueError(f"unknown environment {env_id!r}: {exc}") from exc
+
+
 def env_signature(env_id: str) -> tuple[int, ActionSpec]:
     """(observation size, action spec) of ``env_id``; observations must be 1-D boxes."""
-    env = gym.make(env_id)
+    env = gym.make(_registered(env_id))
     try:
         obs_space = env.observation_space
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
@@ -47,6 +55,63 @@ def env_signature(env_id: str) -> tuple[int, ActionSpec]:
         env.close()
 
 
-def obs_array(obs: np.ndarray) -> np.ndarray:
-    """Observations as contiguous float32, the dtype every network here takes."""
-    return np.ascontiguousarray(obs, dtype=np.float32)
+class FixedHorizonCartPoleEnv(CartPoleEnv):
+    """CartPole in which the pole falling does not end the episode: every episode lasts 500 steps.
+
+    The reward is 1 per step until the pole first falls (so the return counts the steps balanced,
+    as in CartPole-v1) and 0 afterwards.  A learner no longer lives longer by staying up, so a
+    reward that is positive on every step, like -log(1 - D), cannot pay for mere survival.
+    """
+
+    def __init__(self, render_mode: str | None = None) -> None:
+        super().__init__(render_mode=render_mode)
+        # after a fall the cart and pole leave CartPole-v1's bounds: widen the space
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+        self.fallen = False
+
+    def reset(self, **kwargs):
+        """Start a new episode with the pole up."""
+        self.fallen = False
+        return super().reset(**kwargs)
+
+    def step(self, action):
+        """One step; ``terminated`` is always False, truncation comes from the time limit."""
+        obs, _, out_of_bounds, truncated, info = super().step(action)
+        self.steps_beyond_terminated = None  # stepping on after a fall is the point here
+        reward = 0.0 if self.fallen else 1.0
+        self.fallen = self.fallen or out_of_bounds
+        return obs, reward, False, truncated, info
+
+
+class FixedHorizonCartPoleVectorEnv(CartPoleVectorEnv):
+    """The vectorised twin of :class:`FixedHorizonCartPoleEnv` (native numpy, like CartPole-v1's)."""
+
+    def __init__(self, num_envs: int = 1, max_episode_steps: int = 500, render_mode: str | None = None) -> None:
+        super().__init__(num_envs=num_envs, max_episode_steps=max_episode_steps, render_mode=render_mode)
+        self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
+        self.fallen = np.zeros(num_envs, dtype=bool)
+
+    def reset(self, **kwargs):
+        """Reset every copy with the pole up."""
+        self.fallen = np.zeros(self.num_envs, dtype=bool)
+        return super().reset(**kwargs)
+
+    def step(self, action):
+        """One step of every copy; only the time limit ends an episode."""
+        starting = self.prev_done.copy()  # copies that reset on this step (next-step autoreset)
+        obs, reward, out_of_bounds, truncated, info = super().step(action)
+        self.fallen[starting] = False
+        reward = np.where(self.fallen | starting, 0.0, reward).astype(np.float32)
+        self.fallen |= out_of_bounds & ~starting
+        self.prev_done = truncated.copy()
+        return obs, reward, np.zeros_like(out_of_bounds), truncated, info
+
+
+if FIXED_HORIZON_CARTPOLE not in gym.registry:
+    gym.register(
+        id=FIXED_HORIZON_CARTPOLE,
+        entry_point=FixedHorizonCartPoleEnv,
+        vector_entry_point=FixedHorizonCartPoleVectorEnv,
+        max_episode_steps=500,
+    )

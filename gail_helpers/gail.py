@@ -54,13 +54,15 @@ def train_gail(
     *,
     callback: Callback | None = None,
     progress: bool = True,
+    same_env_id: bool = True,
 ) -> TrainingResult:
     """Train a fresh PPO learner and discriminator from ``demos`` on ``env_id``.
 
     ``env_id`` defaults to the environment the demonstrations were recorded on, and must match
     their observation and action spaces.  ``demos=None`` is the *no-demonstrations control*:
     the expert term of D's objective is empty, so D only learns to call policy pairs fake;
-    pass ``env_id`` then.  The result's ``discriminator`` is the trained D.
+    pass ``env_id`` then.  ``same_env_id=False`` lets demonstrations recorded on one env id train
+    on another with the same spaces.  The result's ``discriminator`` is the trained D.
     """
     config = config or GAILConfig()
     if demos is None:
@@ -68,7 +70,7 @@ def train_gail(
             raise DemonstrationError("with demos=None (the no-demonstrations control) pass env_id")
     else:
         env_id = env_id or demos.env_id
-        demos.check_env(env_id)
+        demos.check_env(env_id, same_env_id)
     obs_dim, spec = env_signature(env_id)
     if demos is None:
         expert_obs = torch.zeros((0, obs_dim))

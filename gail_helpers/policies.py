@@ -146,7 +146,10 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # torch raises several types for corrupt or pickled-code files
-        raise DataFileError(f"{path} is not a readable torch state_dict: {exc}") from exc
+        raise DataFileError(
+            f"{path} is not a plain-tensor state_dict, so it is refused (loaded with weights_only=True); "
+            "regenerate the shipped expert with `python -m gail_helpers.experts`"
+        ) from exc
     if not isinstance(state, dict):
         raise DataFileError(f"{path} holds a {type(state).__name__}, expected a state_dict")
     try:

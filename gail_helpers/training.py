@@ -8,10 +8,9 @@ ends training cleanly with the partial history and the policy as trained so far.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,17 +58,6 @@ Callback = Callable[[dict[str, float], TrainingResult], "bool | None"]
 """Called after every iteration with the new history row; return True to stop training."""
 
 
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` torch threads (small networks are fastest on one), then restore."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train_ppo(
     config: PPOConfig,
     env_id: str = "CartPole-v1",
@@ -99,48 +87,47 @@ def train_ppo(
     bar = tqdm(total=config.iterations * config.batch_size, desc=label, unit="step", disable=not progress)
     seconds, env_steps = 0.0, 0
     try:
-        with torch_threads(1):
-            for iteration in range(config.iterations):
-                started = time.perf_counter()
-                if config.anneal_lr:
-                    optimizer.param_groups[0]["lr"] = config.learning_rate * (1 - iteration / config.iterations)
-                rollout = collector.collect(config.num_steps)
-                row: dict[str, float] = {"iteration": iteration}
-                rewards = rollout.rewards
-                if reward_model is not None:
-                    rewards, extra = reward_model.relabel(rollout)
-                    row.update(extra)
-                row["reward_mean"] = float(rewards[rollout.valid].mean())
-                check_finite(f"rewards at iteration {iteration}", {"reward_mean": row["reward_mean"]})
-                advantages, returns = compute_gae(
-                    rewards, rollout.values, rollout.last_value, rollout.terminated, rollout.dones,
-                    config.gamma, config.gae_lambda,
-                )
-                mask = rollout.valid
-                batch = {
-                    "obs": rollout.obs[mask],
-                    "actions": rollout.actions[mask],
-                    "logprobs": rollout.logprobs[mask],
-                    "advantages": advantages[mask],
-                    "returns": returns[mask],
-                }
-                where = f"PPO update at iteration {iteration}"
-                row.update(ppo_update(policy, optimizer, batch, config, generator, where))
-                seconds += time.perf_counter() - started
-                env_steps += config.batch_size
-                row["env_steps"] = env_steps
-                row["seconds"] = seconds
-                row["train_return"] = float(np.mean(rollout.episode_returns)) if rollout.episode_returns else math.nan
-                if _evaluation_due(config, env_steps, last=iteration == config.iterations - 1):
-                    row["eval_return"] = run_episodes(
-                        policy, env_id, config.eval_episodes, seed=1_000_000 + config.seed
-                    ).mean_return
-                result.history.append(row)
-                bar.update(config.batch_size)
-                bar.set_postfix(_postfix(row), refresh=False)
-                if callback is not None and callback(row, result):
-                    result.stop_reason = "stopped"
-                    break
+        for iteration in range(config.iterations):
+            started = time.perf_counter()
+            if config.anneal_lr:
+                optimizer.param_groups[0]["lr"] = config.learning_rate * (1 - iteration / config.iterations)
+            rollout = collector.collect(config.num_steps)
+            row: dict[str, float] = {"iteration": iteration}
+            rewards = rollout.rewards
+            if reward_model is not None:
+                rewards, extra = reward_model.relabel(rollout)
+                row.update(extra)
+            row["reward_mean"] = float(rewards[rollout.valid].mean())
+            check_finite(f"rewards at iteration {iteration}", {"reward_mean": row["reward_mean"]})
+            advantages, returns = compute_gae(
+                rewards, rollout.values, rollout.last_value, rollout.terminated, rollout.dones,
+                config.gamma, config.gae_lambda,
+            )
+            mask = rollout.valid
+            batch = {
+                "obs": rollout.obs[mask],
+                "actions": rollout.actions[mask],
+                "logprobs": rollout.logprobs[mask],
+                "advantages": advantages[mask],
+                "returns": returns[mask],
+            }
+            where = f"PPO update at iteration {iteration}"
+            row.update(ppo_update(policy, optimizer, batch, config, generator, where))
+            seconds += time.perf_counter() - started
+            env_steps += config.batch_size
+            row["env_steps"] = env_steps
+            row["seconds"] = seconds
+            row["train_return"] = float(np.mean(rollout.episode_returns)) if rollout.episode_returns else math.nan
+            if _evaluation_due(config, env_steps, last=iteration == config.iterations - 1):
+                row["eval_return"] = run_episodes(
+                    policy, env_id, config.eval_episodes, seed=1_000_000 + config.seed
+                ).mean_return
+            result.history.append(row)
+            bar.update(config.batch_size)
+            bar.set_postfix(_postfix(row), refresh=False)
+            if callback is not None and callback(row, result):
+                result.stop_reason = "stopped"
+                break
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     finally:

@@ -28,7 +28,7 @@ LAYOUT = widgets.Layout(width="480px")
 
 def control_for(spec: FieldSpec, value: Any) -> widgets.ValueWidget:
     """The widget for one field: dropdown, checkbox, log slider, slider or integer box."""
-    common = {"description": spec.name, "description_tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
+    common = {"description": spec.name, "tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
               "continuous_update": False}
     if spec.choices is not None:
         return widgets.Dropdown(options=list(spec.choices), value=value, description=spec.name, tooltip=spec.help,

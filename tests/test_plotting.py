@@ -28,7 +28,6 @@ from gail_helpers.plotting import (
     plot_returns,
 )
 from gail_helpers.policies import ActionSpec
-from gail_helpers.training import torch_threads
 
 
 @pytest.fixture(autouse=True)
@@ -220,8 +219,7 @@ def test_plot_cart_positions_labels_show_the_mean_x():
 
 
 def test_episode_frames_of_the_expert():
-    with torch_threads(1):
-        frames, total = episode_frames(load_expert(), max_steps=20)
+    frames, total = episode_frames(load_expert(), max_steps=20)
     assert total == 20.0
     assert len(frames) == 21  # the reset frame and one per step
     assert all(f.shape == (400, 600, 3) and f.dtype == np.uint8 for f in frames)

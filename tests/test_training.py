@@ -23,11 +23,12 @@ SMALL = PPOConfig(total_steps=4_096, eval_every=0, seed=3)
 
 
 def test_ppo_improves_cartpole_within_a_small_budget():
-    before = run_episodes(ActorCritic(4, ActionSpec(True, 2)), "CartPole-v1", 10, seed=5).mean_return
-    result = train_ppo(PPOConfig(total_steps=15_360, eval_every=5_120, seed=1), progress=False)
+    config = PPOConfig(total_steps=15_360, eval_every=5_120, seed=1)
+    torch.manual_seed(config.seed)  # the policy train_ppo starts from
+    before = run_episodes(ActorCritic(4, ActionSpec(True, 2)), "CartPole-v1", 10, seed=1_000_001).mean_return
+    result = train_ppo(config, progress=False)
     _, returns = result.history.evaluations()
-    assert before < 60
-    assert returns[-1] >= 300, returns
+    assert returns[-1] >= 300 and returns[-1] > before + 100, (before, returns)
 
 
 def test_same_seed_gives_an_identical_history():

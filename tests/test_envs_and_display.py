@@ -1,0 +1,77 @@
+"""The fixed-horizon CartPole control environment and the notebook display helpers."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from gail_helpers.display import claim, show_source
+from gail_helpers.envs import FIXED_HORIZON_CARTPOLE, env_signature, make_vector_env
+from gail_helpers.evaluation import run_episodes
+from gail_helpers.experts import load_demonstrations, load_expert
+from gail_helpers.ppo import ppo_loss
+
+
+def always_left(obs: np.ndarray) -> np.ndarray:
+    return np.zeros(len(obs), dtype=np.int64)
+
+
+def test_fixed_horizon_episodes_last_500_steps_and_pay_only_while_balanced():
+    fixed = run_episodes(always_left, FIXED_HORIZON_CARTPOLE, 4, seed=0)
+    standard = run_episodes(always_left, "CartPole-v1", 4, seed=0)
+    assert (fixed.lengths == 500).all()
+    assert (standard.lengths < 20).all()
+    np.testing.assert_array_equal(fixed.returns, standard.returns)  # same start states, same fall
+
+
+def test_fixed_horizon_single_env_matches_the_vector_env_rules():
+    env = gym.make(FIXED_HORIZON_CARTPOLE)
+    env.reset(seed=3)
+    rewards, terminated = [], []
+    for _ in range(500):
+        _, r, term, trunc, _ = env.step(0)
+        rewards.append(r)
+        terminated.append(term)
+        if trunc:
+            break
+    assert len(rewards) == 500 and not any(terminated)
+    fall = rewards.index(0.0)
+    assert 5 < fall < 20 and set(rewards[fall:]) == {0.0} and set(rewards[:fall]) == {1.0}
+
+
+def test_fixed_horizon_vector_env_starts_each_new_episode_upright():
+    envs = make_vector_env(FIXED_HORIZON_CARTPOLE, 2, seed=0)
+    for _ in range(500):
+        _, _, term, trunc, _ = envs.step(np.zeros(2, dtype=np.int64))
+        assert not term.any()
+    assert trunc.all()
+    obs, reward, _, _, _ = envs.step(np.zeros(2, dtype=np.int64))  # the autoreset step
+    assert (np.abs(obs) <= 0.05).all() and (reward == 0).all()
+    _, reward, _, _, _ = envs.step(np.zeros(2, dtype=np.int64))
+    assert (reward == 1).all()  # balanced again in the new episode
+
+
+def test_expert_balances_the_fixed_horizon_cartpole_and_demos_transfer_only_when_allowed():
+    assert run_episodes(load_expert(), FIXED_HORIZON_CARTPOLE, 3, seed=0).mean_return == 500
+    assert env_signature(FIXED_HORIZON_CARTPOLE)[0] == 4
+    demos = load_demonstrations("cartpole")
+    with pytest.raises(Exception, match="recorded on 'CartPole-v1', not 'CartPoleFixedHorizon-v0'"):
+        demos.check_env(FIXED_HORIZON_CARTPOLE)
+    demos.check_env(FIXED_HORIZON_CARTPOLE, same_env_id=False)
+
+
+def test_show_source_shows_the_installed_lines_between_markers():
+    md = show_source(ppo_loss, start="ratio = log_ratio.exp()", end="surrogate = torch.min")
+    text = md.data
+    assert text.startswith("From `gail_helpers.ppo.ppo_loss`:")
+    assert "ratio = log_ratio.exp()" in text and "surrogate = torch.min(" in text
+    assert "value_loss" not in text  # stops at the end marker
+    with pytest.raises(ValueError, match="'no such line' does not occur in the source of ppo_loss"):
+        show_source(ppo_loss, start="no such line")
+
+
+def test_claim_prints_a_mark_without_numbers(capsys):
+    assert claim("GAIL reaches 475", True)
+    assert not claim("D drifts to 1/2", False)
+    assert capsys.readouterr().out == "✓ GAIL reaches 475\n✗ NOT D drifts to 1/2\n"
