@@ -144,7 +144,7 @@ class PPOConfig(Config):
     anneal_lr: bool = param(True, "decay the learning rate linearly to 0 over total_steps")
     gamma: float = param(0.99, "discount factor", low=0.5, high=0.9999)
     gae_lambda: float = param(0.9, "GAE lambda: 0 = one-step TD, 1 = Monte Carlo", low=0.0, high=1.0)
-    clip_coef: float = param(0.2, "PPO clip range epsilon", low=0.01, high=1.0)
+    clip_coef: float = param(0.1, "PPO clip range epsilon", low=0.01, high=1.0)
     update_epochs: int = param(6, "passes over each rollout", low=1, high=50)
     num_minibatches: int = param(4, "minibatches per pass", low=1, high=128)
     ent_coef: float = param(0.0, "entropy bonus weight", low=0.0, high=0.5)
