@@ -69,7 +69,9 @@ def load_demonstrations(name: str = "cartpole") -> Demonstrations:
     return Demonstrations.load(DEMO_FILES[name])
 
 
-EXPERT_CONFIG = PPOConfig(total_steps=100_000, seed=0, eval_every=10_000, eval_episodes=20)
+# Pinned in full (not "the defaults"), so that regenerating reproduces the shipped expert even
+# when PPOConfig's defaults change; tests/test_envs_and_display.py checks it against the .json.
+EXPERT_CONFIG = PPOConfig(total_steps=100_000, seed=0, eval_every=10_000, eval_episodes=20, clip_coef=0.2)
 
 
 def regenerate(out_dir: Path = DATA_DIR) -> dict[str, float]:

@@ -75,3 +75,13 @@ def test_claim_prints_a_mark_without_numbers(capsys):
     assert claim("GAIL reaches 475", True)
     assert not claim("D drifts to 1/2", False)
     assert capsys.readouterr().out == "✓ GAIL reaches 475\n✗ NOT D drifts to 1/2\n"
+
+
+def test_the_shipped_expert_was_trained_with_the_config_that_regenerates_it():
+    import json
+
+    from gail_helpers.experts import EXPERT_CONFIG, EXPERT_POLICY
+
+    meta = json.loads(EXPERT_POLICY.with_suffix(".json").read_text())
+    assert meta["ppo_config"] == EXPERT_CONFIG.as_dict()
+    assert meta["greedy_return_50_episodes"] == 500.0
