@@ -23,7 +23,8 @@ def train_bc(demos: Demonstrations, config: BCConfig | None = None) -> tuple[Act
     """Fit a fresh policy to ``demos``; the history has per-epoch ``loss`` and ``accuracy``.
 
     ``accuracy`` (discrete actions only) is the share of expert pairs where the policy's most
-    likely action is the expert's.
+    likely action is the expert's.  Each epoch takes ``len(demos) // batch_size`` shuffled
+    minibatches; the remainder is left out of that epoch (and is in the next one's shuffle).
     """
     config = config or BCConfig()
     demos.check_env(demos.env_id)

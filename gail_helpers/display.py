@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import types
 from collections.abc import Callable
 
 from IPython.display import Markdown
 
 
-def show_source(obj: Callable | type, start: str | None = None, end: str | None = None) -> Markdown:
+def show_source(obj: Callable | type | types.ModuleType, start: str | None = None, end: str | None = None) -> Markdown:
     """The installed source of ``obj`` as a highlighted code block.
 
     With ``start`` (and ``end``), only the lines from the first one containing ``start`` up to
@@ -20,16 +21,22 @@ def show_source(obj: Callable | type, start: str | None = None, end: str | None 
     if start is not None:
         first = next((i for i, line in enumerate(lines) if start in line), None)
         if first is None:
-            raise ValueError(f"{start!r} does not occur in the source of {obj.__qualname__}")
+            raise ValueError(f"{start!r} does not occur in the source of {_name(obj)}")
         last = len(lines) - 1
         if end is not None:
             last = next((i for i in range(first, len(lines)) if end in lines[i]), None)
             if last is None:
-                raise ValueError(f"{end!r} does not occur after {start!r} in {obj.__qualname__}")
+                raise ValueError(f"{end!r} does not occur after {start!r} in {_name(obj)}")
         lines = lines[first : last + 1]
     code = textwrap.dedent("\n".join(lines))
-    where = f"{inspect.getmodule(obj).__name__}.{obj.__qualname__}"
-    return Markdown(f"From `{where}`:\n\n```python\n{code}\n```")
+    return Markdown(f"From `{_name(obj)}`:\n\n```python\n{code}\n```")
+
+
+def _name(obj: object) -> str:
+    """``module.Qualified.name`` of a function or class; a module's own name."""
+    module = inspect.getmodule(obj).__name__
+    qualname = getattr(obj, "__qualname__", None)
+    return f"{module}.{qualname}" if qualname else module
 
 
 def claim(text: str, holds: bool) -> bool:

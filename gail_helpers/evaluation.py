@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,6 +97,7 @@ def episode_frames(
     import gymnasium as gym
 
     act = as_controller(policy)
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # render offscreen; SDL complains without a display
     env = gym.make(env_id, render_mode="rgb_array")
     try:
         obs, _ = env.reset(seed=seed)

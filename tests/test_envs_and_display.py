@@ -67,8 +67,16 @@ def test_show_source_shows_the_installed_lines_between_markers():
     assert text.startswith("From `gail_helpers.ppo.ppo_loss`:")
     assert "ratio = log_ratio.exp()" in text and "surrogate = torch.min(" in text
     assert "value_loss" not in text  # stops at the end marker
-    with pytest.raises(ValueError, match="'no such line' does not occur in the source of ppo_loss"):
+    with pytest.raises(ValueError, match="'no such line' does not occur in the source of gail_helpers.ppo.ppo_loss"):
         show_source(ppo_loss, start="no such line")
+
+
+def test_show_source_of_a_whole_module():
+    import gail_helpers.rewards
+
+    assert show_source(gail_helpers.rewards, start="def reward_from_logits").data.startswith(
+        "From `gail_helpers.rewards`:"
+    )
 
 
 def test_claim_prints_a_mark_without_numbers(capsys):
