@@ -97,7 +97,9 @@ def episode_frames(
     import gymnasium as gym
 
     act = as_controller(policy)
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # render offscreen; SDL complains without a display
+    # render offscreen, no sound: without these SDL prints "XDG_RUNTIME_DIR is invalid" on headless machines
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     env = gym.make(env_id, render_mode="rgb_array")
     try:
         obs, _ = env.reset(seed=seed)

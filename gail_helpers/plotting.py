@@ -7,6 +7,7 @@ new figure; none calls ``plt.show()``.  Gridworld heatmaps are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -102,14 +103,22 @@ def d_on_grid(
 
 @dataclass
 class DSnapshots:
-    """A training callback that keeps :func:`d_on_grid` at chosen iterations (for stage plots)."""
+    """A training callback that keeps :func:`d_on_grid` at chosen iterations (for stage plots).
+
+    ``dims``, ``limits`` and ``fixed`` choose the slice, as in :func:`d_on_grid` (e.g.
+    ``dims=(0, 1), limits=((-2.4, 2.4), (-2, 2))`` for cart position x velocity).
+    """
 
     iterations: Sequence[int]
+    dims: tuple[int, int] = (2, 3)
+    limits: tuple[tuple[float, float], tuple[float, float]] = ((-0.2, 0.2), (-1.5, 1.5))
+    fixed: Sequence[float] | None = None
     grids: list[DGrid] = field(default_factory=list)
 
     def __call__(self, row: dict[str, float], result) -> None:
         if int(row["iteration"]) in self.iterations and result.discriminator is not None:
-            self.grids.append(d_on_grid(result.discriminator, label=f"after {int(row['env_steps']):,} steps"))
+            label = f"after {int(row['env_steps']):,} steps"
+            self.grids.append(d_on_grid(result.discriminator, self.dims, self.limits, self.fixed, label=label))
 
 
 def plot_d_heatmaps(
@@ -191,4 +200,15 @@ def animate_frames(frames: Sequence[np.ndarray], fps: int = 30, every: int = 4, 
     anim = animation.FuncAnimation(fig, draw, frames=len(shown), interval=1000 * every / fps, blit=True)
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
-    return html
+    # matplotlib links its button icons from a CDN; a classroom may be offline, so draw them locally
+    return re.sub(r"<link[^>]*font-awesome[^>]*>", lambda _: _PLAYER_ICONS, html)
+
+
+_PLAYER_ICONS = """<style>
+.fa { font-style: normal; }
+.fa-minus:before { content: "\\2212"; } .fa-plus:before { content: "+"; }
+.fa-fast-backward:before { content: "\\23EE"; } .fa-fast-forward:before { content: "\\23ED"; }
+.fa-step-backward:before { content: "\\23F4\\23F4"; } .fa-step-forward:before { content: "\\23F5\\23F5"; }
+.fa-play:before { content: "\\25B6"; } .fa-pause:before { content: "\\23F8"; }
+.fa-flip-horizontal { display: inline-block; transform: scaleX(-1); }
+</style>"""

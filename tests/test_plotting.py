@@ -242,8 +242,9 @@ def test_animate_frames_builds_a_javascript_player():
     assert "new Animation(" in html
     assert "var frames = new Array(6);" in html
     assert html.count("data:image/png;base64,") == 6
-    every_other = animate_frames(frames)  # every=2 by default
+    every_other = animate_frames(frames, every=2)
     assert "var frames = new Array(3);" in every_other
+    assert "http" not in html and ".fa-play:before" in html  # offline: icons drawn by local CSS
     assert plt.get_fignums() == []  # the player's figure is closed, nothing is left to display
 
 
@@ -251,3 +252,17 @@ def test_history_nan_return_is_not_plotted():
     h = History([{"env_steps": 1.0, "eval_return": math.nan}, {"env_steps": 2.0, "eval_return": 9.0}])
     ax = plot_returns(h)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [9.0])
+
+
+def test_d_snapshots_keep_the_chosen_slice_at_the_chosen_iterations():
+    from types import SimpleNamespace
+
+    from gail_helpers.plotting import DSnapshots
+
+    disc = Discriminator(4, ActionSpec(True, 2))
+    snapshots = DSnapshots(iterations=[1], dims=(0, 1), limits=((-2.4, 2.4), (-2.0, 2.0)))
+    for iteration in range(3):
+        snapshots({"iteration": iteration, "env_steps": 512 * (iteration + 1)}, SimpleNamespace(discriminator=disc))
+    (grid,) = snapshots.grids
+    assert grid.dims == (0, 1) and grid.label == "after 1,024 steps"
+    assert grid.xs[0] == pytest.approx(-2.4) and grid.ys[-1] == pytest.approx(2.0)
