@@ -75,7 +75,8 @@ def mean_cart_x(policy, episodes: int = 10) -> float:
 
 def _gail(demos_name: str | None, seed: int, **changes: object) -> TrainingResult:
     demos = load_demonstrations(demos_name) if demos_name else None
-    config = GAILConfig(**changes, ppo=PPOConfig(total_steps=BUDGET, seed=seed))
+    config = GAILConfig(**changes)
+    config = config.replace(ppo=config.ppo.replace(total_steps=BUDGET, seed=seed))
     return train_gail(demos, config, env_id="CartPole-v1", progress=False)
 
 

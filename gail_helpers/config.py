@@ -176,6 +176,13 @@ class PPOConfig(Config):
 
 REWARD_FORMS = ("-log(1-D)", "log D", "logit")
 
+# GAIL's learner by default.  Measured over 150k-step CartPole runs (5 seeds each):
+# - gamma 0.995 rather than 0.99: a learner that values staying up further ahead is not talked
+#   out of balancing by D's moment-to-moment shaping (0.98 collapsed on both seeds tried).
+# - GAILConfig.disc_updates 5 rather than 1: with a single pass D stays near 1/2, and the learner
+#   survives on the -log(1-D) bonus without copying the expert (cart parked away from it).
+GAIL_PPO = PPOConfig(gamma=0.995)
+
 
 @dataclass(frozen=True)
 class GAILConfig(Config):
@@ -185,12 +192,12 @@ class GAILConfig(Config):
 
     reward_form: str = param("-log(1-D)", "reward computed from the discriminator", choices=REWARD_FORMS)
     disc_learning_rate: float = param(1e-3, "discriminator Adam step size", low=1e-6, high=1e-1, log=True)
-    disc_updates: int = param(1, "discriminator passes over each rollout", low=0, high=50)
+    disc_updates: int = param(5, "discriminator passes over each rollout", low=0, high=50)
     disc_minibatch: int = param(256, "pairs per discriminator step (each side)", low=8, high=8192)
     disc_hidden_size: int = param(64, "discriminator units per hidden layer", low=4, high=512)
     grad_penalty: float = param(0.0, "gradient-penalty weight (0 = off)", low=0.0, high=100.0)
     freeze_discriminator: bool = param(False, "control: never train D (reward from a random D)")
-    ppo: PPOConfig = field(default_factory=PPOConfig)
+    ppo: PPOConfig = field(default_factory=lambda: GAIL_PPO)
 
     def check_consistency(self) -> None:
         if not isinstance(self.ppo, PPOConfig):

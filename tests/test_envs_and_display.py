@@ -67,7 +67,7 @@ def test_show_source_shows_the_installed_lines_between_markers():
     assert text.startswith("From `gail_helpers.ppo.ppo_loss`:")
     assert "ratio = log_ratio.exp()" in text and "surrogate = torch.min(" in text
     assert "value_loss" not in text  # stops at the end marker
-    with pytest.raises(ValueError, match="'no such line' does not occur in the source of gail_helpers.ppo.ppo_loss"):
+    with pytest.raises(ValueError, match=r"'no such line' does not occur in the source of gail_helpers\.ppo\.ppo_loss"):
         show_source(ppo_loss, start="no such line")
 
 
