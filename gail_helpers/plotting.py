@@ -201,14 +201,16 @@ def animate_frames(frames: Sequence[np.ndarray], fps: int = 30, every: int = 4, 
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
     # matplotlib links its button icons from a CDN; a classroom may be offline, so draw them locally
+    # (with glyphs every default font has, and only inside the player)
     return re.sub(r"<link[^>]*font-awesome[^>]*>", lambda _: _PLAYER_ICONS, html)
 
 
 _PLAYER_ICONS = """<style>
-.fa { font-style: normal; }
-.fa-minus:before { content: "\\2212"; } .fa-plus:before { content: "+"; }
-.fa-fast-backward:before { content: "\\23EE"; } .fa-fast-forward:before { content: "\\23ED"; }
-.fa-step-backward:before { content: "\\23F4\\23F4"; } .fa-step-forward:before { content: "\\23F5\\23F5"; }
-.fa-play:before { content: "\\25B6"; } .fa-pause:before { content: "\\23F8"; }
-.fa-flip-horizontal { display: inline-block; transform: scaleX(-1); }
+.animation .fa { font-style: normal; font-family: sans-serif; }
+.animation .fa-minus:before { content: "\\2212"; } .animation .fa-plus:before { content: "+"; }
+.animation .fa-fast-backward:before { content: "|\\25C0"; } .animation .fa-fast-forward:before { content: "\\25B6|"; }
+.animation .fa-step-backward:before { content: "\\25C0\\25C0"; }
+.animation .fa-step-forward:before { content: "\\25B6\\25B6"; }
+.animation .fa-play:before { content: "\\25B6"; } .animation .fa-pause:before { content: "\\275A\\275A"; }
+.animation .fa-flip-horizontal { display: inline-block; transform: scaleX(-1); }
 </style>"""
