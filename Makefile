@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 #   make lab TORCH_INSTALL_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_INSTALL_ARGS ?=
 
-.PHONY: lab test bench experts clean-venv
+.PHONY: lab test demo bench experts clean-venv
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lab: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# The classroom demo as a Voilà app on this machine only: open http://127.0.0.1:$(DEMO_PORT)/
+DEMO_PORT ?= 8866
+demo: $(BIN)/.installed
+	$(BIN)/voila notebooks/classroom_demo.ipynb --Voila.ip=127.0.0.1 --Voila.port=$(DEMO_PORT) --no-browser
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m gail_helpers.bench
