@@ -1,0 +1,70 @@
+"""Every numbered notebook has the shape notebooks/AUTHORING.md asks for, and is committed executed.
+
+nbval checks the outputs; this checks what nbval cannot see: objectives, summary and hidden
+exercise solutions, a reason next to every ``NBVAL_IGNORE_OUTPUT`` marker, a clean top-to-bottom
+execution, and no claim that failed (✗) in the committed run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MARKER = "# NBVAL_IGNORE_OUTPUT"
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def markdown(path: Path) -> str:
+    return "\n".join(source(c) for c in cells(path) if c["cell_type"] == "markdown")
+
+
+def test_the_series_is_numbered_without_gaps():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(len(numbers))), [p.name for p in NOTEBOOKS]
+    assert len(numbers) >= 8, "00-07 are the course; one is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_objectives_summary_and_exercises_with_hidden_solutions(path):
+    text = markdown(path)
+    assert re.search(r"learning objectives", source(cells(path)[0]), re.I), "the first cell states the objectives"
+    assert re.search(r"^## Summary", text, re.M), "a '## Summary' section"
+    exercises = text.split("## Exercises", 1)
+    assert len(exercises) == 2, "a '## Exercises' section"
+    hidden = exercises[1].count("<details><summary>Solution</summary>")
+    assert 2 <= hidden <= 4, f"2-4 exercises with a hidden solution, found {hidden}"
+    assert exercises[1].count("</details>") == hidden, "every <details> block is closed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_ignored_output_says_why(path):
+    for index, cell in enumerate(cells(path)):
+        lines = source(cell).splitlines()
+        if cell["cell_type"] != "code" or not any(MARKER in line for line in lines):
+            continue
+        assert lines[0] == MARKER, f"cell {index}: the marker must be alone on the first line (nbval's rule)"
+        assert len(lines) > 1 and lines[1].startswith("# Why: "), f"cell {index}: the next line says '# Why: ...'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_executed_top_to_bottom_without_errors_or_failed_claims(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code" and source(c).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"run 'Restart kernel and run all' before committing: {counts}"
+    for index, cell in enumerate(code):
+        on_purpose = "# a claim that fails, on purpose" in source(cell)
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"code cell {index} raised {output.get('ename')}"
+            text = "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
+            assert on_purpose or "✗" not in text, f"code cell {index} has a failed claim: {text.strip()[:200]}"
