@@ -67,7 +67,8 @@ INTERACTIONS: dict[str, Interaction | None] = {
     "04": Interaction("MaxEnt IRL hyperparameters", "iterations", "5", "the claims/plots of the recovered reward",
                       max_cells=3),
     "05": Interaction("GAIL hyperparameters", "total_steps", "5000", "the printed iterations and env steps"),
-    "06": Interaction("GAIL hyperparameters", "total_steps", "5000", "the control run's result"),
+    "06": Interaction("GAIL hyperparameters", "total_steps", "5000", "the return plot of the four runs"),
+    "07": Interaction("GAIL hyperparameters", "total_steps", "5000", "the bar chart of returns per number of demos"),
     # The demo's panel only matters once Train is pressed: tests/browser/test_classroom_demo_in_voila.py
     "classroom_demo": None,
 }
