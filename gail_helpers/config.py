@@ -181,6 +181,11 @@ REWARD_FORMS = ("-log(1-D)", "log D", "logit")
 #   out of balancing by D's moment-to-moment shaping (0.98 collapsed on both seeds tried).
 # - GAILConfig.disc_updates 5 rather than 1: with a single pass D stays near 1/2, and the learner
 #   survives on the -log(1-D) bonus without copying the expert (cart parked away from it).
+# - Tried and not adopted (2026-11-24): stopping each PPO update once KL(old || new) > 0.015, with
+#   the actor's and critic's gradients clipped separately, kept every evaluation >= 475 after
+#   first reaching it on seeds 0-9 (these defaults: 9 of 10), but at 150k steps on the styled
+#   demonstrations the learner's mean cart x fell to 0.02 and 0.43 on seeds 0 and 3 (expert 0.85).
+#   Either change alone (4 and 3 of seeds 0-4 stable) or 3 discriminator passes (8 of 10) did no better.
 GAIL_PPO = PPOConfig(gamma=0.995)
 
 
