@@ -62,8 +62,8 @@ def curves_png(history: History | None, expert_return: float, total_steps: int) 
         steps = history["env_steps"]
         if "train_return" in history.columns:
             ax_ret.plot(steps, history["train_return"], color="tab:blue", alpha=0.5, label="training episodes")
-        if "eval_return" in history.columns:
-            eval_steps, eval_returns = history.evaluations()
+        eval_steps, eval_returns = history.evaluations()
+        if len(eval_steps):
             ax_ret.plot(eval_steps, eval_returns, "o-", color="tab:blue", ms=4, label="greedy evaluation")
         if "d_expert" in history.columns:
             ax_d.plot(steps, history["d_expert"], color="green", label="D on expert pairs")
@@ -89,16 +89,6 @@ def d_map_png(disc: Discriminator | None, expert_obs: np.ndarray, label: str) ->
     else:
         plot_d_heatmaps(d_on_grid(disc, label=label), expert_obs=expert_obs, axes=list(axes))
     return figure_png(fig)
-
-
-class DemoPanel(ConfigPanel):
-    """A :class:`ConfigPanel` whose status line points at the Train button, not at a cell."""
-
-    def config(self) -> GAILConfig:
-        """A validated config from the current values; shows and raises the error if invalid."""
-        config = super().config()
-        self.status.value = "<span style='color:#2e7d32'>✓ valid: press Train to use these values</span>"
-        return config
 
 
 class ClassroomDemo:
@@ -127,7 +117,7 @@ class ClassroomDemo:
         step = max(1, len(self.demos.obs) // 2000)
         self._expert_obs = np.asarray(self.demos.obs)[::step]  # enough dots to show where the expert goes
 
-        self.panel = DemoPanel(config or GAILConfig(), fields, title="GAIL")
+        self.panel = ConfigPanel(config or GAILConfig(), fields, title="GAIL", hint="press Train to use these values")
         self.train_button = widgets.Button(description="Train", icon="play", button_style="success",
                                            tooltip="start GAIL with these hyperparameters (a new learner)")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True,
@@ -255,7 +245,7 @@ class ClassroomDemo:
             self._draw(result.history, result.discriminator, f"after {steps:,} steps")
         if self.state == "running":
             figures = [f"{steps:,} of {self._config.ppo.total_steps:,} steps"]
-            _, evals = result.history.evaluations() if "eval_return" in result.history.columns else (None, [])
+            _, evals = result.history.evaluations()
             if len(evals):
                 figures.append(f"last greedy return {evals[-1]:.0f}")
             if "d_expert" in row:

@@ -92,13 +92,22 @@ class Config:
         return out
 
     def replace(self: C, **changes: Any) -> C:
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        For a nested config field, a dict changes some of *its* fields and keeps the rest:
+        ``GAILConfig().replace(ppo={"total_steps": 30_000})`` keeps GAIL's learner defaults,
+        where ``ppo=PPOConfig(total_steps=30_000)`` would bring plain PPO's.
+        """
         names = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
             raise ConfigError(
                 f"{type(self).__name__} has no field(s) {unknown}; fields are {sorted(names)}"
             )
+        for name, value in changes.items():
+            current = getattr(self, name)
+            if isinstance(value, dict) and isinstance(current, Config):
+                changes[name] = current.replace(**value)
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:

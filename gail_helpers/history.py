@@ -38,7 +38,9 @@ class History:
         return list(seen)
 
     def evaluations(self) -> tuple[np.ndarray, np.ndarray]:
-        """(env_steps, eval_return) of the rows that carry an evaluation."""
+        """(env_steps, eval_return) of the rows that carry an evaluation (empty arrays if none do)."""
+        if not any("eval_return" in r for r in self.rows):
+            return np.array([]), np.array([])
         steps, returns = self["env_steps"], self["eval_return"]
         keep = ~np.isnan(returns)
         return steps[keep], returns[keep]

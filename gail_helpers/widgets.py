@@ -56,32 +56,39 @@ def _field_specs(config: Config, prefix: str = "") -> dict[str, tuple[FieldSpec,
     return out
 
 
-def _with_values(config: Config, values: dict[str, Any]) -> Config:
-    """``config.replace`` for possibly dotted names (validates every level)."""
-    flat = {k: v for k, v in values.items() if "." not in k}
-    nested: dict[str, dict[str, Any]] = {}
+def _nested(values: dict[str, Any]) -> dict[str, Any]:
+    """Dotted names to nested dicts, ``{"ppo.seed": 1}`` -> ``{"ppo": {"seed": 1}}``, for ``Config.replace``."""
+    out: dict[str, Any] = {}
     for key, value in values.items():
-        if "." in key:
-            head, rest = key.split(".", 1)
-            nested.setdefault(head, {})[rest] = value
-    for head, sub in nested.items():
-        flat[head] = _with_values(getattr(config, head), sub)
-    return config.replace(**flat)
+        *heads, last = key.split(".")
+        node = out
+        for head in heads:
+            node = node.setdefault(head, {})
+        node[last] = value
+    return out
 
 
 class ConfigPanel(widgets.VBox):
     """Controls for some fields of a config (``"ppo.total_steps"`` reaches a nested one).
 
-    Fields not shown keep ``base``'s values.
+    Fields not shown keep ``base``'s values.  ``hint`` follows "✓ valid:" in the status line
+    (say what makes the values take effect).
     """
 
-    def __init__(self, base: Config | type[Config], fields: Sequence[str] | None = None, title: str = "") -> None:
+    def __init__(
+        self,
+        base: Config | type[Config],
+        fields: Sequence[str] | None = None,
+        title: str = "",
+        hint: str = "re-run the training cell to use these values",
+    ) -> None:
         self.base = base() if isinstance(base, type) else base
         specs = _field_specs(self.base)
         names = list(fields) if fields is not None else [n for n in specs if "." not in n]
         unknown = [n for n in names if n not in specs]
         if unknown:
             raise ConfigError(f"{type(self.base).__name__} has no field(s) {unknown}; fields are {list(specs)}")
+        self.hint = hint
         self.controls = {n: control_for(*specs[n]) for n in names}
         self.status = widgets.HTML()
         header = widgets.HTML(f"<b>{html.escape(title or type(self.base).title)} hyperparameters</b>")
@@ -97,11 +104,11 @@ class ConfigPanel(widgets.VBox):
     def config(self) -> Config:
         """A validated config from the current values; shows and raises the error if invalid."""
         try:
-            config = _with_values(self.base, self.values())
+            config = self.base.replace(**_nested(self.values()))
         except ConfigError as exc:
             self.status.value = f"<span style='color:#b00020'>✗ {html.escape(str(exc))}</span>"
             raise
-        self.status.value = "<span style='color:#2e7d32'>✓ valid: re-run the training cell to use these values</span>"
+        self.status.value = f"<span style='color:#2e7d32'>✓ valid: {html.escape(self.hint)}</span>"
         return config
 
     def _refresh(self) -> None:

@@ -231,6 +231,16 @@ def test_replace_nested_ppo_config():
     assert gail.reward_form == "-log(1-D)"
 
 
+def test_replace_with_a_dict_changes_only_those_fields_of_the_nested_config():
+    gail = GAILConfig(disc_updates=2).replace(ppo={"total_steps": 20_000, "seed": 3})
+    assert gail.ppo == GAILConfig().ppo.replace(total_steps=20_000, seed=3)  # GAIL's gamma 0.995 is kept
+    assert gail.disc_updates == 2
+    with pytest.raises(ConfigError, match=r"^PPOConfig has no field\(s\) \['steps'\]"):
+        GAILConfig().replace(ppo={"steps": 10})
+    with pytest.raises(ConfigError, match=r"^PPOConfig\.total_steps = 10 is out of range"):
+        GAILConfig().replace(ppo={"total_steps": 10})
+
+
 def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         PPOConfig().gamma = 0.5  # type: ignore[misc]

@@ -74,6 +74,12 @@ def test_evaluations_drop_rows_without_an_evaluation():
     np.testing.assert_array_equal(returns, [50.0, 120.0])
 
 
+def test_evaluations_are_empty_before_the_first_evaluation():
+    for h in (History(), history({})):
+        steps, returns = h.evaluations()
+        assert steps.shape == returns.shape == (0,)
+
+
 def test_first_reaching_returns_the_first_row_at_or_above_the_threshold():
     h = history({1000: 20.0, 2000: 200.0, 3000: 150.0, 4000: 500.0})
     assert h.first_reaching(200.0)["env_steps"] == 2000  # equality counts

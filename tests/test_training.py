@@ -123,7 +123,7 @@ def test_ppo_runs_on_a_continuous_action_env():
 
 
 def test_gail_learns_cartpole_from_the_shipped_demonstrations():
-    config = GAILConfig(ppo=PPOConfig(total_steps=20_480, eval_every=10_240, seed=1))
+    config = GAILConfig().replace(ppo={"total_steps": 20_480, "eval_every": 10_240, "seed": 1})
     result = train_gail(load_demonstrations("cartpole"), config, progress=False)
     _, returns = result.history.evaluations()
     assert returns[-1] >= 400, returns

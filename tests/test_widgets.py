@@ -120,6 +120,13 @@ def test_dotted_names_reach_the_nested_ppo_config():
     assert config.ppo.total_steps == 30_000
     assert config.ppo.learning_rate == pytest.approx(1e-3)
     assert config.ppo.num_envs == PPOConfig().num_envs  # untouched nested fields keep the base's values
+    assert config.ppo.gamma == GAILConfig().ppo.gamma  # GAIL's learner defaults, not plain PPO's
+
+
+def test_the_status_hint_says_what_makes_the_values_take_effect():
+    assert "re-run the training cell" in ConfigPanel(PPOConfig).status.value
+    panel = ConfigPanel(PPOConfig, hint="press Train to use these values")
+    assert panel.status.value.endswith("✓ valid: press Train to use these values</span>")
 
 
 def test_out_of_range_value_shows_the_message_and_config_raises():
