@@ -67,16 +67,9 @@ def learning_figures(history: History) -> dict[str, object]:
     }
 
 
-def mean_cart_x(policy, episodes: int = 10) -> float:
-    """Mean cart position over whole greedy episodes (the style measure)."""
-    batch = run_episodes(policy, "CartPole-v1", episodes, seed=EVAL_SEED)
-    return float(np.concatenate([o[:, 0] for o in batch.observations]).mean())
-
-
 def _gail(demos_name: str | None, seed: int, **changes: object) -> TrainingResult:
     demos = load_demonstrations(demos_name) if demos_name else None
-    config = GAILConfig(**changes)
-    config = config.replace(ppo=config.ppo.replace(total_steps=BUDGET, seed=seed))
+    config = GAILConfig(**changes).replace(ppo={"total_steps": BUDGET, "seed": seed})
     return train_gail(demos, config, env_id="CartPole-v1", progress=False)
 
 
@@ -111,12 +104,11 @@ def case_style(seed: int) -> dict[str, object]:
     bc_policy, _ = train_bc(demos)
     ppo = train_ppo(PPOConfig(total_steps=BUDGET, seed=seed), progress=False)
     expert_x = float(demos.obs[:, 0].mean())
-    xs = {"gail": mean_cart_x(gail.policy), "bc": mean_cart_x(bc_policy), "ppo_true_reward": mean_cart_x(ppo.policy)}
-    returns = {
-        "gail": gail.history.evaluations()[1][-1],
-        "bc": run_episodes(bc_policy, "CartPole-v1", 10, seed=EVAL_SEED).mean_return,
-        "ppo_true_reward": ppo.history.evaluations()[1][-1],
-    }
+    policies = {"gail": gail.policy, "bc": bc_policy, "ppo_true_reward": ppo.policy}
+    # one set of greedy episodes per learner gives both its style (mean x) and its return
+    batches = {k: run_episodes(p, "CartPole-v1", 10, seed=EVAL_SEED) for k, p in policies.items()}
+    xs = {k: float(b.mean_observation[0]) for k, b in batches.items()}
+    returns = {k: b.mean_return for k, b in batches.items()}
     return {
         "expert_mean_x": round(expert_x, 3),
         **{f"{k}_mean_x": round(v, 3) for k, v in xs.items()},

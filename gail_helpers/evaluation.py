@@ -29,6 +29,14 @@ class EpisodeBatch:
         return float(self.returns.mean())
 
     @property
+    def mean_observation(self) -> np.ndarray:
+        """Each observation dimension averaged over every step of every episode.
+
+        On CartPole ``[0]`` is the mean cart position: the style measure of notebook 07 and the benchmark.
+        """
+        return np.concatenate(self.observations).mean(axis=0)
+
+    @property
     def lengths(self) -> np.ndarray:
         """Steps per episode."""
         return np.array([len(o) for o in self.observations])

@@ -166,7 +166,7 @@ def plot_cart_positions(
         length = int(batch.lengths.min())
         xs = np.stack([o[:length, 0] for o in batch.observations])
         t = np.arange(length)
-        line = ax.plot(t, xs.mean(0), label=f"{label} (mean x = {xs.mean():.2f})")[0]
+        line = ax.plot(t, xs.mean(0), label=f"{label} (mean x = {batch.mean_observation[0]:.2f})")[0]
         ax.fill_between(t, xs.min(0), xs.max(0), color=line.get_color(), alpha=0.15)
     if target is not None:
         ax.axhline(target, color="black", ls=":", lw=1, label=f"x = {target:+g}")

@@ -61,6 +61,14 @@ def test_expert_balances_the_fixed_horizon_cartpole_and_demos_transfer_only_when
     demos.check_env(FIXED_HORIZON_CARTPOLE, same_env_id=False)
 
 
+def test_mean_observation_averages_every_step_of_every_episode():
+    from gail_helpers.evaluation import EpisodeBatch
+
+    batch = EpisodeBatch(np.array([2.0, 1.0]), [np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([[4.0, 4.0]])],
+                         [np.zeros(2), np.zeros(1)])
+    np.testing.assert_allclose(batch.mean_observation, [2.0, 2.0])  # steps weigh equally, not episodes
+
+
 def test_show_source_shows_the_installed_lines_between_markers():
     md = show_source(ppo_loss, start="ratio = log_ratio.exp()", end="surrogate = torch.min")
     text = md.data
