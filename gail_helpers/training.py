@@ -1,9 +1,10 @@
 """The on-policy training loop shared by PPO and GAIL.
 
 Each iteration: collect a rollout -> (GAIL only) let a reward model relabel its rewards ->
-GAE -> PPO update -> log a history row, evaluate now and then, update the progress bar,
-call the callback.  A kernel interrupt (KeyboardInterrupt) or a callback returning True
-ends training cleanly with the partial history and the policy as trained so far.
+(with ``norm_reward``) scale them -> GAE -> PPO update -> log a history row, evaluate now and
+then, update the progress bar, call the callback.  A kernel interrupt (KeyboardInterrupt) or a
+callback returning True ends training cleanly with the partial history and the policy as
+trained so far.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gail_helpers.evaluation import run_episodes
 from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
 from gail_helpers.ppo import ppo_update
+from gail_helpers.reward_scaling import RewardScaler
 from gail_helpers.rollout import Rollout, RolloutCollector, compute_gae
 
 if TYPE_CHECKING:
@@ -72,7 +74,9 @@ def train_ppo(
     """Train ``policy`` (a new one if None) with PPO for ``config.total_steps`` env steps.
 
     Without a ``reward_model`` the environment's reward is used; with one (GAIL) the
-    rollout's rewards are replaced before the advantages are computed.  The history's
+    rollout's rewards are replaced before the advantages are computed.  With ``config.norm_reward``
+    they are then divided by a running std of the discounted return (the history's
+    ``reward_mean`` is the unscaled mean, ``return_std`` the divisor).  The history's
     ``seconds`` counts training time only (not evaluation or callbacks).
     """
     torch.manual_seed(config.seed)
@@ -85,6 +89,7 @@ def train_ppo(
     collector = RolloutCollector(envs, policy, config.seed)
     result = TrainingResult(policy, History(), "completed", discriminator)
     bar = tqdm(total=config.iterations * config.batch_size, desc=label, unit="step", disable=not progress)
+    scaler = RewardScaler(config.num_envs, config.gamma) if config.norm_reward else None
     seconds, env_steps = 0.0, 0
     try:
         for iteration in range(config.iterations):
@@ -99,6 +104,9 @@ def train_ppo(
                 row.update(extra)
             row["reward_mean"] = float(rewards[rollout.valid].mean())
             check_finite(f"rewards at iteration {iteration}", {"reward_mean": row["reward_mean"]})
+            if scaler is not None:
+                rewards = scaler.scale(rewards, rollout)
+                row["return_std"] = scaler.std
             advantages, returns = compute_gae(
                 rewards, rollout.values, rollout.last_value, rollout.terminated, rollout.dones,
                 config.gamma, config.gae_lambda,

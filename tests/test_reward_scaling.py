@@ -1,0 +1,73 @@
+"""Reward scaling against a hand computation of the discounted returns and their spread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gail_helpers.config import GAILConfig, PPOConfig
+from gail_helpers.reward_scaling import RewardScaler
+from gail_helpers.rollout import Rollout
+from gail_helpers.training import train_ppo
+
+
+def rollout_of(rewards: list[float], dones: list[bool], valid: list[bool]) -> Rollout:
+    """A one-env rollout carrying only what the scaler reads."""
+    steps = len(rewards)
+    zeros = torch.zeros(steps, 1)
+    return Rollout(
+        obs=torch.zeros(steps, 1, 4), actions=torch.zeros(steps, 1, dtype=torch.int64), logprobs=zeros,
+        values=zeros, rewards=torch.tensor(rewards).reshape(steps, 1),
+        terminated=torch.tensor(dones).reshape(steps, 1), truncated=torch.zeros(steps, 1, dtype=torch.bool),
+        valid=torch.tensor(valid).reshape(steps, 1), last_value=torch.zeros(1),
+    )
+
+
+def test_rewards_are_divided_by_the_std_of_the_discounted_returns():
+    # an episode of three steps ends, an autoreset step (invalid) follows, a new episode starts
+    gamma = 0.5
+    rewards = [1.0, 1.0, 1.0, 0.0, 2.0, 2.0]
+    rollout = rollout_of(rewards, [False, False, True, False, False, False], [True, True, True, False, True, True])
+    scaler = RewardScaler(num_envs=1, gamma=gamma)
+    scaled = scaler.scale(rollout.rewards, rollout)
+
+    returns = [1.0, 1.0 + gamma * 1.0, 1.0 + gamma * 1.5, 2.0, 2.0 + gamma * 2.0]  # G restarts after the end
+    std = np.sqrt(np.var(returns) + scaler.epsilon)
+    assert scaler.std == pytest.approx(std)
+    np.testing.assert_allclose(scaled.numpy().ravel(), np.array(rewards) / std, rtol=1e-6)
+
+
+def test_the_running_variance_spans_rollouts_and_episodes_continue_across_them():
+    gamma = 0.9
+    rewards = [0.5, 1.0, -0.2, 0.3, 0.8, 0.1, 0.4]
+    dones = [False, False, True, False, False, False, False]
+    whole = RewardScaler(1, gamma)
+    whole.scale(rollout_of(rewards, dones, [True] * 7).rewards, rollout_of(rewards, dones, [True] * 7))
+    split = RewardScaler(1, gamma)
+    for part in (slice(0, 2), slice(2, 5), slice(5, 7)):
+        r = rollout_of(rewards[part], dones[part], [True] * len(rewards[part]))
+        split.scale(r.rewards, r)
+    assert split.std == pytest.approx(whole.std, rel=1e-9)
+    assert split.count == whole.count == 7
+
+
+def test_scaling_keeps_every_rewards_sign():
+    # log D < 0 everywhere, -log(1 - D) > 0 everywhere: the survival story must survive the scaling
+    rng = np.random.default_rng(0)
+    rewards = list(-rng.uniform(0.1, 3.0, 50))
+    rollout = rollout_of(rewards, [k % 10 == 9 for k in range(50)], [True] * 50)
+    scaled = RewardScaler(1, 0.99).scale(rollout.rewards, rollout)
+    assert (scaled < 0).all()
+    assert (RewardScaler(1, 0.99).scale(-rollout.rewards, rollout) > 0).all()
+
+
+def test_gail_scales_its_rewards_by_default_and_reports_them_unscaled():
+    assert GAILConfig().ppo.norm_reward and not PPOConfig().norm_reward
+    config = PPOConfig(total_steps=1_024, eval_every=0, seed=3)
+    plain = train_ppo(config, progress=False).history
+    scaled = train_ppo(config.replace(norm_reward=True), progress=False).history
+    # the first rollout is the same; what is logged is the environment's reward, before scaling
+    assert scaled["reward_mean"][0] == plain["reward_mean"][0] == 1.0
+    assert "return_std" not in plain.columns
+    assert scaled["return_std"][0] > 1.0  # CartPole's returns spread over many units
