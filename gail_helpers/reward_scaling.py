@@ -1,14 +1,22 @@
 """Reward scaling: divide rewards by a running standard deviation of the discounted return.
 
+Turn it on with ``PPOConfig(norm_reward=True)`` (or ``ppo.norm_reward`` in a GAIL panel).
+
 GAIL's rewards change scale as the discriminator learns: r = -log(1 - D) averages about 0.7
 while D is unsure and 0.2 once it separates, and with gamma = 0.995 the value targets
-(up to ~ r / (1 - gamma)) swing with it.  The critic then chases a moving scale, its loss
-spikes, and - as PPO clips the gradient of the actor and the critic together - the actor's
-steps shrink or jump with it.  Keeping the return's scale near 1 steadies both.
+(up to ~ r / (1 - gamma)) swing with it.  The critic chases a moving scale, its loss spikes,
+and - as PPO clips the gradient of the actor and the critic together - the actor's steps
+stall while the critic's loss is large.  Keeping the return's scale near 1 steadies both.
+
+The price, measured on CartPole (notebook 05, exercise 4): the return gets steadier, but the
+learner copies the expert less within 40k-60k steps, which is why GAIL's default learner does
+not scale.  Our reading: the actor's steps are no longer held back by the critic's large loss,
+so the learner settles on *a* way to balance before the discriminator has shaped it into the
+expert's way (its entropy falls faster).
 
 Only the scale changes, never the sign: a reward that was positive (the survival bonus of
--log(1 - D)) stays positive, so every lesson about reward forms still holds.  This is the
-scaling of Stable-Baselines3's ``VecNormalize`` and gymnasium's ``NormalizeReward``.
+-log(1 - D)) stays positive.  This is the scaling of Stable-Baselines3's ``VecNormalize`` and
+gymnasium's ``NormalizeReward``.
 """
 
 from __future__ import annotations
