@@ -199,6 +199,8 @@ REWARD_FORMS = ("-log(1-D)", "log D", "logit")
 #   With it, ent_coef 0.01, vf_coef 2, lr 1.5e-3 or 1e-3, or 3 epochs did not bring the imitation
 #   back: each lost the style on one of seeds 0-3, left D separated at the end of notebook 05's
 #   run, or did not balance by 40k steps (their stability was not measured).
+# - An entropy bonus (ent_coef 0.01, no scaling) kept the style at 40k steps but returned only
+#   326-409 there on seeds 1-3, and seed 3 fell to 361 after first reaching 475 at 150k.
 # - Also tried and not adopted: a KL target of 0.01 or 0.02 per PPO update, separate
 #   actor/critic gradient clipping, 3 discriminator passes, PPO lr 1.5e-3, 4 update epochs:
 #   each dipped below 475 after first reaching it on one of seeds 0-9, or (KL 0.01 with
