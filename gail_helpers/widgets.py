@@ -26,15 +26,20 @@ STYLE = {"description_width": "150px"}
 LAYOUT = widgets.Layout(width="480px")
 
 
-def control_for(spec: FieldSpec, value: Any) -> widgets.ValueWidget:
-    """The widget for one field: dropdown, checkbox, log slider, slider or integer box."""
-    common = {"description": spec.name, "tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
+def control_for(spec: FieldSpec, value: Any, label: str | None = None) -> widgets.ValueWidget:
+    """The widget for one field: dropdown, checkbox, log slider, slider or integer box.
+
+    ``label`` (default: the field's name) is the control's description, e.g. ``"ppo.learning_rate"``
+    for a nested field, so it is not mistaken for the outer config's ``disc_learning_rate``.
+    """
+    label = label or spec.name
+    common = {"description": label, "tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
               "continuous_update": False}
     if spec.choices is not None:
-        return widgets.Dropdown(options=list(spec.choices), value=value, description=spec.name, tooltip=spec.help,
+        return widgets.Dropdown(options=list(spec.choices), value=value, description=label, tooltip=spec.help,
                                 style=STYLE, layout=LAYOUT)
     if spec.kind is bool:
-        return widgets.Checkbox(value=value, description=spec.name, tooltip=spec.help, indent=False)
+        return widgets.Checkbox(value=value, description=label, tooltip=spec.help, indent=False)
     if spec.kind is float and spec.log:
         return widgets.FloatLogSlider(value=value, base=10, min=math.log10(spec.low), max=math.log10(spec.high),
                                       step=0.05, readout_format=".1e", **common)
@@ -44,7 +49,7 @@ def control_for(spec: FieldSpec, value: Any) -> widgets.ValueWidget:
     if spec.high - spec.low <= 1000:
         return widgets.IntSlider(value=value, min=int(spec.low), max=int(spec.high), **common)
     # wide integer ranges (step budgets, seeds): a text box, validated on use
-    return widgets.IntText(value=value, description=spec.name, tooltip=spec.help, style=STYLE, layout=LAYOUT)
+    return widgets.IntText(value=value, description=label, tooltip=spec.help, style=STYLE, layout=LAYOUT)
 
 
 def _field_specs(config: Config, prefix: str = "") -> dict[str, tuple[FieldSpec, Any]]:
@@ -89,7 +94,7 @@ class ConfigPanel(widgets.VBox):
         if unknown:
             raise ConfigError(f"{type(self.base).__name__} has no field(s) {unknown}; fields are {list(specs)}")
         self.hint = hint
-        self.controls = {n: control_for(*specs[n]) for n in names}
+        self.controls = {n: control_for(*specs[n], label=n) for n in names}
         self.status = widgets.HTML()
         header = widgets.HTML(f"<b>{html.escape(title or type(self.base).title)} hyperparameters</b>")
         super().__init__([header, *self.controls.values(), self.status])

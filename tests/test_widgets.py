@@ -74,6 +74,13 @@ def test_controls_carry_the_field_name_and_help():
         assert control.tooltip == spec_of(PPOConfig, name).help
 
 
+def test_nested_controls_are_labelled_with_their_dotted_name():
+    # "learning_rate" beside "disc_learning_rate" would leave a learner guessing which is PPO's
+    panel = ConfigPanel(GAILConfig, ["disc_learning_rate", "ppo.learning_rate", "ppo.total_steps", "ppo.anneal_lr"])
+    assert [c.description for c in panel.controls.values()] == list(panel.controls)
+    assert panel.controls["ppo.learning_rate"].tooltip == spec_of(PPOConfig, "learning_rate").help
+
+
 def test_default_panel_shows_the_top_level_fields_only():
     panel = ConfigPanel(GAILConfig)
     assert list(panel.controls) == [s.name for s in GAILConfig.specs()]

@@ -74,9 +74,9 @@ def test_classroom_demo_trains_and_stops_in_voila(browser, demo_server: Server) 
         assert page.locator(PLOTS).count() == 2, "the two plot images are missing"
         assert stop.is_disabled(), "Stop should be disabled before training"
 
-        step = f"setting total_steps to {BUDGET}"
+        step = f"setting ppo.total_steps to {BUDGET}"
         row = page.locator(".widget-inline-hbox").filter(
-            has=page.locator("label.widget-label", has_text=re.compile(r"^\s*total_steps\s*$"))
+            has=page.locator("label.widget-label", has_text=re.compile(r"^\s*ppo\.total_steps\s*$"))
         )
         box = row.locator("input").first
         box.fill(str(BUDGET))

@@ -66,9 +66,9 @@ INTERACTIONS: dict[str, Interaction | None] = {
     "03": Interaction("Behaviour cloning hyperparameters", "epochs", "2", "the printed 'trained for N epochs'"),
     "04": Interaction("MaxEnt IRL hyperparameters", "iterations", "5", "the claims/plots of the recovered reward",
                       max_cells=3),
-    "05": Interaction("GAIL hyperparameters", "total_steps", "5000", "the printed iterations and env steps"),
-    "06": Interaction("GAIL hyperparameters", "total_steps", "5000", "the return plot of the four runs"),
-    "07": Interaction("GAIL hyperparameters", "total_steps", "5000", "the bar chart of returns per number of demos"),
+    "05": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the printed iterations and env steps"),
+    "06": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the return plot of the four runs"),
+    "07": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the bar chart of returns per demo count"),
     # The demo's panel only matters once Train is pressed: tests/browser/test_classroom_demo_in_voila.py
     "classroom_demo": None,
 }
