@@ -32,25 +32,23 @@ def control_for(spec: FieldSpec, value: Any, label: str | None = None) -> widget
     ``label`` (default: the field's name) is the control's description, e.g. ``"ppo.learning_rate"``
     for a nested field, so it is not mistaken for the outer config's ``disc_learning_rate``.
     """
-    label = label or spec.name
-    common = {"description": label, "tooltip": spec.help, "style": STYLE, "layout": LAYOUT,
-              "continuous_update": False}
+    named = {"description": label or spec.name, "tooltip": spec.help}
+    boxed = {**named, "style": STYLE, "layout": LAYOUT}
+    slider = {**boxed, "continuous_update": False}
     if spec.choices is not None:
-        return widgets.Dropdown(options=list(spec.choices), value=value, description=label, tooltip=spec.help,
-                                style=STYLE, layout=LAYOUT)
+        return widgets.Dropdown(options=list(spec.choices), value=value, **boxed)
     if spec.kind is bool:
-        return widgets.Checkbox(value=value, description=label, tooltip=spec.help, indent=False)
+        return widgets.Checkbox(value=value, indent=False, **named)
     if spec.kind is float and spec.log:
         return widgets.FloatLogSlider(value=value, base=10, min=math.log10(spec.low), max=math.log10(spec.high),
-                                      step=0.05, readout_format=".1e", **common)
+                                      step=0.05, readout_format=".1e", **slider)
     if spec.kind is float:
         return widgets.FloatSlider(value=value, min=spec.low, max=spec.high, step=(spec.high - spec.low) / 200,
-                                   readout_format=".3g", **common)
+                                   readout_format=".3g", **slider)
     if spec.high - spec.low <= 1000:
-        return widgets.IntSlider(value=value, min=int(spec.low), max=int(spec.high), **common)
+        return widgets.IntSlider(value=value, min=int(spec.low), max=int(spec.high), **slider)
     # wide integer ranges (step budgets, seeds): a text box, validated on use
-    return widgets.IntText(value=value, description=label, tooltip=spec.help, style=STYLE, layout=LAYOUT)
-
+    return widgets.IntText(value=value, **boxed)
 
 def _field_specs(config: Config, prefix: str = "") -> dict[str, tuple[FieldSpec, Any]]:
     """Every field as ``name -> (spec, current value)``; nested configs as ``"ppo.learning_rate"``."""
