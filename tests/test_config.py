@@ -188,10 +188,10 @@ def test_gail_ppo_field_must_be_a_ppo_config():
         GAILConfig(ppo=BCConfig())
 
 
-def test_gail_default_learner_is_ppo_looking_further_ahead():
+def test_gail_default_learner_looks_further_ahead_in_smaller_steps():
     from gail_helpers.config import GAIL_PPO
 
-    assert GAILConfig().ppo == GAIL_PPO == PPOConfig(gamma=0.995)
+    assert GAILConfig().ppo == GAIL_PPO == PPOConfig(gamma=0.995, num_minibatches=8)
     custom = PPOConfig(total_steps=5_000)
     assert GAILConfig(ppo=custom).ppo is custom
 
@@ -249,7 +249,7 @@ def test_configs_are_frozen():
 def test_as_dict_nests_the_ppo_config():
     d = GAILConfig(reward_form="logit").as_dict()
     assert d["reward_form"] == "logit"
-    assert d["ppo"] == PPOConfig(gamma=0.995).as_dict()
+    assert d["ppo"] == PPOConfig(gamma=0.995, num_minibatches=8).as_dict()
     assert d["ppo"]["total_steps"] == 60_000
 
 
