@@ -8,11 +8,11 @@ while D is unsure and 0.2 once it separates, and with gamma = 0.995 the value ta
 and - as PPO clips the gradient of the actor and the critic together - the actor's steps
 stall while the critic's loss is large.  Keeping the return's scale near 1 steadies both.
 
-The price, measured on CartPole (notebook 05, exercise 4): the return gets steadier, but the
-learner copies the expert less within 40k-60k steps, which is why GAIL's default learner does
-not scale.  Our reading: the actor's steps are no longer held back by the critic's large loss,
-so the learner settles on *a* way to balance before the discriminator has shaped it into the
-expert's way (its entropy falls faster).
+The price, measured on CartPole (notebook 05, exercise 4): the learner copies the expert less
+within 40k-60k steps (D stays further from 1/2, the styled expert's cart position is lost on some
+seeds), which is why GAIL's default learner does not scale.  Our reading: a learner whose value
+targets no longer swing settles sooner on *a* way to balance, before the discriminator has
+shaped it into the expert's way.
 
 Only the scale changes, never the sign: a reward that was positive (the survival bonus of
 -log(1 - D)) stays positive.  This is the scaling of Stable-Baselines3's ``VecNormalize`` and

@@ -50,6 +50,7 @@ def control_for(spec: FieldSpec, value: Any, label: str | None = None) -> widget
     # wide integer ranges (step budgets, seeds): a text box, validated on use
     return widgets.IntText(value=value, **boxed)
 
+
 def _field_specs(config: Config, prefix: str = "") -> dict[str, tuple[FieldSpec, Any]]:
     """Every field as ``name -> (spec, current value)``; nested configs as ``"ppo.learning_rate"``."""
     out = {prefix + s.name: (s, getattr(config, s.name)) for s in type(config).specs()}
