@@ -1,12 +1,15 @@
 """The benchmark: how fast and how well each method learns, as JSON lines.
 
-    python -m gail_helpers.bench                 # every case, 5 seeds (about 15 minutes on 2 cores)
+    python -m gail_helpers.bench                 # every case, 5 seeds
     python -m gail_helpers.bench --cases gail --seeds 3
+    python -m gail_helpers.bench --cases seed_batching
 
-One line per (case, seed) with env steps and training seconds to the first evaluation whose mean
-return (10 greedy episodes) is >= 475, the return at every evaluation, the final return and the
-throughput; then one summary line per case with medians and the targets it checks; first, a
-line describing the machine.  Training seconds exclude evaluation.
+First a line describing the machine.  Each learning case trains all its seeds at once (one
+seed-batched run) and prints one line per seed: env steps to the first evaluation whose mean
+return (10 greedy episodes) is >= 475, the return at every evaluation, the final return; then
+one summary line per case with medians and the targets it checks.  ``seed_batching`` times GAIL
+with 1 and with 5 seeds side by side: wall seconds, env steps per second over all seeds, and
+where the time went.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ import numpy as np
 import torch
 
 from gail_helpers.bc import train_bc
-from gail_helpers.config import GAILConfig, PPOConfig
-from gail_helpers.evaluation import run_episodes
+from gail_helpers.config import GAIL_PPO, BCConfig, GAILConfig, PPOConfig
+from gail_helpers.evaluation import run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
 from gail_helpers.history import History
+from gail_helpers.seeding import HELD_OUT_EVAL_SEED
 from gail_helpers.tabular import maxent_irl_benchmark
 from gail_helpers.training import TrainingResult, train_ppo
 
 SOLVED = 475.0
 BUDGET = 150_000
-EVAL_SEED = 2_000_000  # evaluation episodes no training run has seen
 
 
 def machine() -> dict[str, object]:
@@ -67,63 +70,104 @@ def learning_figures(history: History) -> dict[str, object]:
     }
 
 
-def _gail(demos_name: str | None, seed: int, **changes: object) -> TrainingResult:
+def _gail(demos_name: str | None, seeds: list[int], **changes: object) -> TrainingResult:
     demos = load_demonstrations(demos_name) if demos_name else None
-    config = GAILConfig(**changes).replace(ppo={"total_steps": BUDGET, "seed": seed})
+    config = GAILConfig(**changes).replace(ppo={"total_steps": BUDGET, "seed": seeds[0], "num_seeds": len(seeds)})
     return train_gail(demos, config, env_id="CartPole-v1", progress=False)
 
 
-def case_ppo(seed: int) -> dict[str, object]:
+def _ppo(seeds: list[int], learner: PPOConfig) -> TrainingResult:
+    return train_ppo(learner.replace(total_steps=BUDGET, seed=seeds[0], num_seeds=len(seeds)), progress=False)
+
+
+def case_ppo(seeds: list[int]) -> list[dict[str, object]]:
     """PPO on the environment's true reward."""
-    return learning_figures(train_ppo(PPOConfig(total_steps=BUDGET, seed=seed), progress=False).history)
+    return [learning_figures(h) for h in _ppo(seeds, PPOConfig()).histories]
 
 
-def case_gail(seed: int) -> dict[str, object]:
+def case_ppo_gail_learner(seeds: list[int]) -> list[dict[str, object]]:
+    """Control: GAIL's own learner (``GAIL_PPO``) on the true reward, so that against ``gail``
+    only the reward changes."""
+    return [learning_figures(h) for h in _ppo(seeds, GAIL_PPO).histories]
+
+
+def case_gail(seeds: list[int]) -> list[dict[str, object]]:
     """GAIL from the 20 shipped expert episodes, reward -log(1 - D)."""
-    result = _gail("cartpole", seed)
-    figures = learning_figures(result.history)
-    figures["final_d_expert"] = round(float(result.history["d_expert"][-1]), 3)
-    figures["final_d_policy"] = round(float(result.history["d_policy"][-1]), 3)
-    return figures
+    rows = []
+    for history in _gail("cartpole", seeds).histories:
+        figures = learning_figures(history)
+        figures["final_d_expert"] = round(float(history["d_expert"][-1]), 3)
+        figures["final_d_policy"] = round(float(history["d_policy"][-1]), 3)
+        rows.append(figures)
+    return rows
 
 
-def case_gail_frozen_d(seed: int) -> dict[str, object]:
+def case_gail_frozen_d(seeds: list[int]) -> list[dict[str, object]]:
     """Control: D never trained, so the reward -log(1 - D) says nothing about the expert."""
-    return learning_figures(_gail("cartpole", seed, freeze_discriminator=True).history)
+    return [learning_figures(h) for h in _gail("cartpole", seeds, freeze_discriminator=True).histories]
 
 
-def case_gail_no_demos(seed: int) -> dict[str, object]:
+def case_gail_no_demos(seeds: list[int]) -> list[dict[str, object]]:
     """Control: no demonstrations at all; D only learns to call the policy's pairs fake."""
-    return learning_figures(_gail(None, seed).history)
+    return [learning_figures(h) for h in _gail(None, seeds).histories]
 
 
-def case_style(seed: int) -> dict[str, object]:
+def case_style(seeds: list[int]) -> list[dict[str, object]]:
     """Mean cart position of GAIL, BC and true-reward PPO learners vs the styled expert's."""
     demos = load_demonstrations("cartpole_styled")
-    gail = _gail("cartpole_styled", seed)
-    bc_policy, _ = train_bc(demos)
-    ppo = train_ppo(PPOConfig(total_steps=BUDGET, seed=seed), progress=False)
+    policies = {
+        "gail": _gail("cartpole_styled", seeds).policy,
+        "bc": train_bc(demos, BCConfig(seed=seeds[0], num_seeds=len(seeds))).policy,
+        "ppo_true_reward": _ppo(seeds, PPOConfig()).policy,
+    }
     expert_x = float(demos.obs[:, 0].mean())
-    policies = {"gail": gail.policy, "bc": bc_policy, "ppo_true_reward": ppo.policy}
-    # one set of greedy episodes per learner gives both its style (mean x) and its return
-    batches = {k: run_episodes(p, "CartPole-v1", 10, seed=EVAL_SEED) for k, p in policies.items()}
-    xs = {k: float(b.mean_observation[0]) for k, b in batches.items()}
-    returns = {k: b.mean_return for k, b in batches.items()}
+    # one set of greedy episodes per learner and seed gives both its style (mean x) and its return
+    batches = {k: run_episodes_per_seed(p, "CartPole-v1", 10, HELD_OUT_EVAL_SEED)
+               for k, p in policies.items()}
+    rows = []
+    for i in range(len(seeds)):
+        xs = {k: float(b[i].mean_observation[0]) for k, b in batches.items()}
+        rows.append({
+            "expert_mean_x": round(expert_x, 3),
+            **{f"{k}_mean_x": round(v, 3) for k, v in xs.items()},
+            **{f"{k}_gap": round(abs(v - expert_x), 3) for k, v in xs.items()},
+            **{f"{k}_return": round(b[i].mean_return, 1) for k, b in batches.items()},
+        })
+    return rows
+
+
+def case_maxent_irl(seeds: list[int]) -> list[dict[str, object]]:
+    """MaxEnt IRL on the course's 8x8 gridworld: correlation of learned vs true reward."""
+    return [maxent_irl_benchmark(seed) for seed in seeds]
+
+
+SEED_BATCHING_STEPS = 30_720
+"""Env steps per seed in the ``seed_batching`` case (60 GAIL iterations)."""
+
+
+def seed_batching(num_seeds: int) -> dict[str, object]:
+    """GAIL from the 20 expert episodes for ``SEED_BATCHING_STEPS`` per seed with ``num_seeds`` seeds
+    at once: wall seconds of the whole call, env steps per second over all seeds, and the seconds
+    spent in each part."""
+    demos = load_demonstrations("cartpole")
+    config = GAILConfig().replace(ppo={"total_steps": SEED_BATCHING_STEPS, "num_seeds": num_seeds})
+    started = time.perf_counter()
+    result = train_gail(demos, config, progress=False)
+    wall = time.perf_counter() - started
+    parts = ("env stepping", "policy in the rollout", "discriminator", "PPO update", "evaluation")
+    breakdown = {k: round(result.timings.get(k, 0.0), 2) for k in parts}
+    breakdown["other"] = round(wall - sum(breakdown.values()), 2)
     return {
-        "expert_mean_x": round(expert_x, 3),
-        **{f"{k}_mean_x": round(v, 3) for k, v in xs.items()},
-        **{f"{k}_gap": round(abs(v - expert_x), 3) for k, v in xs.items()},
-        **{f"{k}_return": round(float(v), 1) for k, v in returns.items()},
+        "case": "seed_batching", "seeds": num_seeds,
+        "env_steps_per_seed": config.ppo.iterations * config.ppo.batch_size,
+        "wall_s": round(wall, 2), "env_steps_per_s": round(num_seeds * config.ppo.total_steps / wall),
+        "breakdown": breakdown,
     }
 
 
-def case_maxent_irl(seed: int) -> dict[str, object]:
-    """MaxEnt IRL on the course's 8x8 gridworld: correlation of learned vs true reward."""
-    return maxent_irl_benchmark(seed)
-
-
-CASES: dict[str, Callable[[int], dict[str, object]]] = {
+CASES: dict[str, Callable[[list[int]], list[dict[str, object]]]] = {
     "ppo": case_ppo,
+    "ppo_gail_learner": case_ppo_gail_learner,
     "gail": case_gail,
     "gail_frozen_d": case_gail_frozen_d,
     "gail_no_demos": case_gail_no_demos,
@@ -142,20 +186,17 @@ def _median(rows: list[dict[str, object]], key: str) -> float | None:
 def summary(case: str, rows: list[dict[str, object]]) -> dict[str, object]:
     """Medians over seeds, and each target with whether it was met."""
     out: dict[str, object] = {"case": case, "summary": True, "seeds": len(rows)}
-    if case in ("ppo", "gail", "gail_frozen_d", "gail_no_demos"):
+    if case in ("ppo", "ppo_gail_learner", "gail", "gail_frozen_d", "gail_no_demos"):
         out["median_steps_to_475"] = _median(rows, "steps_to_475")
         out["median_seconds_to_475"] = _median(rows, "seconds_to_475")
         out["min_return_after_475_all_seeds"] = min(
             (r["min_return_after_475"] for r in rows if r["min_return_after_475"] is not None), default=None
         )
         out["median_final_return"] = statistics.median(r["final_return"] for r in rows)
-        out["median_steps_per_second"] = statistics.median(r["steps_per_second"] for r in rows)
-    if case == "ppo":
+        out["steps_per_second_all_seeds"] = rows[0]["steps_per_second"] * len(rows)
+    if case in ("ppo", "gail"):
         out["target_475_within_50k_steps"] = out["median_steps_to_475"] <= 50_000
     if case == "gail":
-        out["target_475_within_50k_steps_and_8s"] = (
-            out["median_steps_to_475"] <= 50_000 and out["median_seconds_to_475"] <= 8.0
-        )
         out["target_stays_475_through_150k"] = all(
             r["min_return_after_475"] is not None and r["min_return_after_475"] >= SOLVED for r in rows
         )
@@ -174,20 +215,26 @@ def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
     """Yield the machine line, then per-seed lines and a summary for each case."""
     yield machine()
     for case in cases:
-        rows = []
-        for seed in range(seeds):
-            started = time.perf_counter()
-            row = {"case": case, "seed": seed, **CASES[case](seed)}
-            row["wall_seconds"] = round(time.perf_counter() - started, 1)
-            rows.append(row)
-            yield row
-        yield summary(case, rows)
+        if case == "seed_batching":
+            lines = [seed_batching(1), seed_batching(5)]
+            yield from lines
+            yield {"case": "seed_batching", "summary": True,
+                   "wall_ratio_5_to_1": round(lines[1]["wall_s"] / lines[0]["wall_s"], 2),
+                   "target_5_seeds_within_1.5x_of_1": lines[1]["wall_s"] <= 1.5 * lines[0]["wall_s"]}
+            continue
+        started = time.perf_counter()
+        figures = CASES[case](list(range(seeds)))
+        wall = round(time.perf_counter() - started, 1)
+        rows = [{"case": case, "seed": seed, **f} for seed, f in enumerate(figures)]
+        yield from rows
+        yield {**summary(case, rows), "wall_seconds_all_seeds": wall}
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line entry point; prints JSON lines to stdout."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="which cases to run")
+    names = [*CASES, "seed_batching"]
+    parser.add_argument("--cases", nargs="+", choices=names, default=names, help="which cases to run")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per case (default 5)")
     args = parser.parse_args(argv)
     if args.seeds < 1:

@@ -14,13 +14,12 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, get_type_hints
+
+from gail_helpers.errors import ConfigError
 
 C = TypeVar("C", bound="Config")
-
-
-class ConfigError(ValueError):
-    """A hyperparameter is out of its allowed range, of the wrong type, or inconsistent."""
+MAX_SEEDS = 16
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,7 @@ class Config:
     def specs(cls) -> list[FieldSpec]:
         """The declared fields with their ranges and help, in declaration order."""
         out = []
+        kinds = get_type_hints(cls)
         for f in fields(cls):
             meta = f.metadata
             if "help" not in meta:
@@ -81,7 +81,7 @@ class Config:
                 FieldSpec(
                     name=f.name,
                     default=f.default,
-                    kind=type(f.default),
+                    kind=kinds[f.name],
                     help=meta["help"],
                     low=meta["low"],
                     high=meta["high"],
@@ -164,7 +164,13 @@ class PPOConfig(Config):
     hidden_size: int = param(64, "units per hidden layer (2 layers)", low=4, high=512)
     eval_every: int = param(5_000, "evaluate every this many env steps (0 = never)", low=0, high=1_000_000)
     eval_episodes: int = param(10, "deterministic episodes per evaluation", low=1, high=100)
-    seed: int = param(0, "random seed", low=0, high=2**31 - 1)
+    seed: int = param(0, "random seed (of the first seed when num_seeds > 1)", low=0, high=2**31 - 1)
+    num_seeds: int = param(1, "independent seeds trained at once: seed, seed + 1, ...", low=1, high=MAX_SEEDS)
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds trained side by side: seed, seed + 1, ..., seed + num_seeds - 1."""
+        return list(range(self.seed, self.seed + self.num_seeds))
 
     @property
     def batch_size(self) -> int:
@@ -186,19 +192,8 @@ class PPOConfig(Config):
 
 REWARD_FORMS = ("-log(1-D)", "log D", "logit")
 
-# GAIL's learner by default.  Measured over 150k-step CartPole runs:
-# - gamma 0.995 rather than 0.99: a learner that values staying up further ahead is not talked
-#   out of balancing by D's moment-to-moment shaping (0.98 collapsed on both seeds tried).
-# - num_minibatches 8 rather than 4 (minibatches of 64, 48 gradient steps per rollout): D's
-#   rewards move every iteration, and more, smaller steps keep up with them.  It kept every
-#   evaluation >= 475 after the first on seeds 0-9 (with 4, seed 0 fell back to 320 once), kept
-#   the styled expert's cart position, and costs about 30% more update time.
-# - GAILConfig.disc_updates 5 rather than 1: with a single pass D stays near 1/2, and the learner
-#   survives on the -log(1-D) bonus without copying the expert (cart parked away from it).
-# - norm_reward (reward scaling) stays off: the learner copied the expert less within the
-#   notebooks' budgets (notebook 05, exercise 4).  The README's benchmark section has the figures,
-#   and those of the other variants tried for stability (KL target, separate gradient clipping,
-#   entropy bonus, GAE lambda 0.95, 8 epochs, ...).
+# GAIL's learner: D's rewards move every iteration; a far-sighted learner taking more, smaller steps
+# keeps up with them (NOTES.md, 2026-11-25, has the measurements and the variants tried).
 GAIL_PPO = PPOConfig(gamma=0.995, num_minibatches=8)
 
 
@@ -232,7 +227,13 @@ class BCConfig(Config):
     learning_rate: float = param(3e-3, "Adam step size", low=1e-5, high=1e-1, log=True)
     batch_size: int = param(256, "pairs per gradient step", low=1, high=65_536)
     hidden_size: int = param(64, "units per hidden layer (2 layers)", low=4, high=512)
-    seed: int = param(0, "random seed", low=0, high=2**31 - 1)
+    seed: int = param(0, "random seed (of the first seed when num_seeds > 1)", low=0, high=2**31 - 1)
+    num_seeds: int = param(1, "independent seeds trained at once: seed, seed + 1, ...", low=1, high=MAX_SEEDS)
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds trained side by side: seed, seed + 1, ..., seed + num_seeds - 1."""
+        return list(range(self.seed, self.seed + self.num_seeds))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The GAIL discriminator D(s, a): the probability that the pair (s, a) came from the expert."""
+"""The GAIL discriminator D(s, a): the probability that the pair (s, a) came from the expert.
+
+One discriminator per seed, like the policy (:mod:`gail_helpers.networks`): inputs and outputs
+carry the seed axis first, [S, B, ...].
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,55 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
+from gail_helpers.envs import ActionSpec
 from gail_helpers.errors import check_finite
-from gail_helpers.networks import mlp
-from gail_helpers.policies import ActionSpec
+from gail_helpers.networks import mlp, take_seed
+from gail_helpers.seed_axis import gather, masked_mean, minibatch_indices
+from gail_helpers.seeding import generators
 
 
 class Discriminator(nn.Module):
-    """An MLP on (observation, encoded action) returning the logit l with D = sigmoid(l).
+    """An MLP on (observation, encoded action) returning the logit l with D = sigmoid(l), per seed.
 
     Discrete actions enter one-hot; continuous ones as they are.
     """
 
-    def __init__(self, obs_dim: int, action_spec: ActionSpec, hidden_size: int = 64) -> None:
+    def __init__(self, obs_dim: int, action_spec: ActionSpec, hidden_size: int = 64, seeds: list[int] = (0,)) -> None:
         super().__init__()
         self.obs_dim = obs_dim
         self.action_spec = action_spec
-        self.net = mlp(obs_dim + action_spec.encoded_dim, 1, hidden_size)
+        self.hidden_size = hidden_size
+        self.seeds = list(seeds)
+        self.net = mlp(obs_dim + action_spec.encoded_dim, 1, generators(self.seeds, "disc_init"), hidden_size)
+
+    @property
+    def num_seeds(self) -> int:
+        """S, the number of seeds this module holds."""
+        return len(self.seeds)
 
     def inputs(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """The network's input: observation and encoded action side by side."""
         return torch.cat([obs, self.action_spec.encode(actions)], dim=-1)
 
     def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """Logits l(s, a), shape [batch]."""
-        return self.net(self.inputs(obs, actions)).squeeze(-1)
+        """Logits l(s, a) for obs [S, B, obs_dim] (or [B, obs_dim]: the same pairs for every seed), [S, B]."""
+        x = self.inputs(obs, actions)
+        if x.dim() == 2:
+            x = x.expand(self.num_seeds, *x.shape)
+        return self.net(x).squeeze(-1)
 
     @torch.no_grad()
     def prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """D(s, a) = sigmoid(l(s, a)), without gradients (for plots and statistics)."""
+        """D(s, a) = sigmoid(l(s, a)) per seed, [S, B], without gradients (for plots and statistics)."""
         return torch.sigmoid(self(obs, actions))
+
+    def single(self, index: int) -> Discriminator:
+        """A one-seed copy of seed number ``index`` (0 .. S-1), e.g. to draw its D(s, a)."""
+        if not 0 <= index < self.num_seeds:
+            raise IndexError(f"seed index {index}: allowed 0..{self.num_seeds - 1} (seeds {self.seeds})")
+        one = Discriminator(self.obs_dim, self.action_spec, self.hidden_size, [self.seeds[index]])
+        one.load_state_dict(take_seed(self, index))
+        return one
 
 
 def discriminator_loss(
@@ -43,45 +67,48 @@ def discriminator_loss(
     expert_actions: torch.Tensor,
     policy_obs: torch.Tensor,
     policy_actions: torch.Tensor,
+    policy_valid: torch.Tensor,
     grad_penalty: float = 0.0,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """The discriminator's loss on one batch of each side; returns (loss, statistics).
+    alpha: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The discriminator's loss on one batch of each side, per seed; returns (loss [S], statistics).
 
-    D maximises E_expert[log D] + E_policy[log(1 - D)].  As a loss to minimise this is the
+    D maximises E_expert[log D(s,a)] + E_policy[log(1 - D(s,a))].  As a loss to minimise this is the
     binary cross-entropy with label 1 for expert pairs and 0 for policy pairs, computed from
     the logits (log D = -softplus(-l), log(1 - D) = -softplus(l)):
 
         loss = E_expert[softplus(-l)] + E_policy[softplus(l)]
 
     With ``grad_penalty`` = lambda > 0, a gradient penalty (Gulrajani et al. 2017) on inputs
-    x_hat interpolated between expert and policy pairs keeps D smooth:
+    x_hat = alpha * x_expert + (1 - alpha) * x_policy keeps D smooth (``alpha`` [S, B, 1] uniform):
 
         + lambda * E[(||grad_x l(x_hat)|| - 1)^2]
+
+    Every tensor is [S, B, ...]; ``policy_valid`` [S, B] leaves a rollout's reset steps out.
     """
     expert_logits = disc(expert_obs, expert_actions)
     policy_logits = disc(policy_obs, policy_actions)
-    loss = softplus(policy_logits).mean()
-    if len(expert_logits):  # an empty expert set (the no-demonstrations control) adds nothing
-        loss = loss + softplus(-expert_logits).mean()
-    stats = {}
-    if grad_penalty > 0 and len(expert_logits):
-        x_e = disc.inputs(expert_obs, expert_actions)
-        x_p = disc.inputs(policy_obs, policy_actions)
-        n = min(len(x_e), len(x_p))
-        alpha = torch.rand(n, 1)
-        x_hat = (alpha * x_e[:n] + (1 - alpha) * x_p[:n]).requires_grad_(True)
+    policy_mean = masked_mean(policy_valid)
+    loss = policy_mean(softplus(policy_logits))
+    has_expert = expert_logits.shape[-1] > 0  # the no-demonstrations control has no expert term
+    if has_expert:
+        loss = loss + softplus(-expert_logits).mean(-1)
+    stats: dict[str, torch.Tensor] = {}
+    if grad_penalty > 0 and has_expert:
+        x_hat = alpha * disc.inputs(expert_obs, expert_actions) + (1 - alpha) * disc.inputs(policy_obs, policy_actions)
+        x_hat.requires_grad_(True)
         (grad,) = torch.autograd.grad(disc.net(x_hat).sum(), x_hat, create_graph=True)
-        penalty = (grad.norm(dim=-1) - 1).pow(2).mean()
+        penalty = policy_mean((grad.norm(dim=-1) - 1).pow(2))
         loss = loss + grad_penalty * penalty
-        stats["grad_penalty"] = penalty.item()
+        stats["grad_penalty"] = penalty.detach()
     with torch.no_grad():
         stats.update(
-            disc_loss=loss.item(),
-            d_expert=torch.sigmoid(expert_logits).mean().item(),
-            d_policy=torch.sigmoid(policy_logits).mean().item(),
+            disc_loss=loss.detach(),
+            d_expert=torch.sigmoid(expert_logits).mean(-1),
+            d_policy=policy_mean(torch.sigmoid(policy_logits)),
             # accuracy: expert pairs called expert (D > 1/2), policy pairs called policy (D < 1/2)
-            disc_acc_expert=(expert_logits > 0).float().mean().item(),
-            disc_acc_policy=(policy_logits < 0).float().mean().item(),
+            disc_acc_expert=(expert_logits > 0).float().mean(-1),
+            disc_acc_policy=policy_mean((policy_logits < 0).float()),
         )
     return loss, stats
 
@@ -97,41 +124,48 @@ class DiscriminatorTrainer:
         learning_rate: float,
         minibatch: int,
         grad_penalty: float,
-        generator: torch.Generator,
     ) -> None:
         self.disc = disc
         self.expert_obs = expert_obs
         self.expert_actions = expert_actions
         self.minibatch = minibatch
         self.grad_penalty = grad_penalty
-        self.generator = generator
+        self.draws = generators(disc.seeds, "disc_batches")
         self.optimizer = torch.optim.Adam(disc.parameters(), lr=learning_rate, fused=True)
 
-    def update(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, passes: int, where: str) -> None:
-        """``passes`` shuffled passes over the policy pairs, each minibatch against as many
-        expert pairs drawn at random."""
-        n = len(policy_obs)
-        size = min(self.minibatch, n)
-        for p in range(passes):
-            order = torch.randperm(n, generator=self.generator)
-            for start in range(0, n - size + 1, size):
-                idx = order[start : start + size]
-                e_idx = torch.randint(max(1, len(self.expert_obs)), (min(size, len(self.expert_obs)),),
-                                      generator=self.generator)
+    def update(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, valid: torch.Tensor, passes: int) -> None:
+        """``passes`` shuffled passes over each seed's policy pairs ([S, B, ...]), each minibatch
+        against as many expert pairs drawn at random for that seed."""
+        size = min(self.minibatch, policy_obs.shape[1])
+        for _ in range(passes):
+            for idx in minibatch_indices(policy_obs.shape[1], size, self.draws):
+                e_idx = self._expert_indices(size)
+                alpha = None
+                if self.grad_penalty > 0:
+                    alpha = torch.stack([torch.rand(size, 1, generator=g) for g in self.draws])
                 loss, _ = discriminator_loss(
                     self.disc, self.expert_obs[e_idx], self.expert_actions[e_idx],
-                    policy_obs[idx], policy_actions[idx], self.grad_penalty,
+                    gather(policy_obs, idx), gather(policy_actions, idx), gather(valid, idx),
+                    self.grad_penalty, alpha,
                 )
-                check_finite(
-                    f"{where}, discriminator pass {p}", {"loss": loss.item()},
-                    hint=f"Try a smaller disc_learning_rate (now {self.optimizer.param_groups[0]['lr']}).",
-                )
+                check_finite("the discriminator loss", loss.detach(),
+                             f"Try a smaller disc_learning_rate (now {self.optimizer.param_groups[0]['lr']}).")
                 self.optimizer.zero_grad()
-                loss.backward()
+                loss.sum().backward()
                 self.optimizer.step()
 
-    def measure(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor) -> dict[str, float]:
-        """D's loss, mean D and accuracy on all expert pairs and on the given policy pairs."""
+    def measure(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, valid: torch.Tensor) -> dict:
+        """D's loss, mean D and accuracy per seed on the given policy pairs ([S, B, ...]) and on as
+        many expert pairs drawn at random (a sample keeps this cheap; its mean D is within ~0.01)."""
+        e_idx = self._expert_indices(policy_obs.shape[1])
         with torch.no_grad():
-            _, stats = discriminator_loss(self.disc, self.expert_obs, self.expert_actions, policy_obs, policy_actions)
+            _, stats = discriminator_loss(
+                self.disc, self.expert_obs[e_idx], self.expert_actions[e_idx], policy_obs, policy_actions, valid
+            )
         return stats
+
+    def _expert_indices(self, size: int) -> torch.Tensor:
+        """``size`` expert pairs per seed, drawn with replacement: [S, size] (none without demonstrations)."""
+        n_expert = len(self.expert_obs)
+        return torch.stack([torch.randint(max(1, n_expert), (size if n_expert else 0,), generator=g)
+                            for g in self.draws])

@@ -11,14 +11,57 @@ marks those reset steps as invalid transitions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gymnasium as gym
 import numpy as np
+import torch
+from gymnasium import spaces
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorEnv
 from gymnasium.vector import AutoresetMode, VectorEnv
-
-from gail_helpers.policies import ActionSpec
+from torch import nn
 
 FIXED_HORIZON_CARTPOLE = "CartPoleFixedHorizon-v0"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What actions look like: ``n`` choices (discrete) or an ``n``-dimensional box (continuous)."""
+
+    discrete: bool
+    n: int
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+
+    @classmethod
+    def from_space(cls, space: spaces.Space) -> ActionSpec:
+        """Read the spec of a gymnasium ``Discrete`` or 1-D ``Box`` action space."""
+        if isinstance(space, spaces.Discrete):
+            return cls(discrete=True, n=int(space.n))
+        if isinstance(space, spaces.Box) and len(space.shape) == 1:
+            return cls(
+                discrete=False,
+                n=int(space.shape[0]),
+                low=tuple(float(v) for v in space.low),
+                high=tuple(float(v) for v in space.high),
+            )
+        raise ValueError(f"unsupported action space {space}: allowed are Discrete and 1-D Box")
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """int64 class indices for discrete actions, float32 vectors for continuous ones."""
+        return torch.int64 if self.discrete else torch.float32
+
+    def encode(self, actions: torch.Tensor) -> torch.Tensor:
+        """Actions as network input: one-hot for discrete, unchanged for continuous."""
+        if self.discrete:
+            return nn.functional.one_hot(actions.long(), self.n).float()
+        return actions.float()
+
+    @property
+    def encoded_dim(self) -> int:
+        """Width of :meth:`encode`'s output."""
+        return self.n
 
 
 def make_vector_env(env_id: str, num_envs: int, seed: int, render_mode: str | None = None) -> VectorEnv:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-
-from gail_helpers.config import ConfigError
+import torch
 
 __all__ = ["ConfigError", "DataFileError", "DemonstrationError", "TrainingDivergedError", "check_finite"]
+
+
+class ConfigError(ValueError):
+    """A hyperparameter is out of its allowed range, of the wrong type, or inconsistent."""
 
 
 class DemonstrationError(ValueError):
@@ -22,9 +23,12 @@ class TrainingDivergedError(FloatingPointError):
     """A loss or reward became NaN or infinite; training stopped before plotting garbage."""
 
 
-def check_finite(where: str, values: Mapping[str, float], hint: str = "") -> None:
-    """Raise :class:`TrainingDivergedError` naming ``where`` if any value is NaN or infinite."""
-    bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-    if bad:
-        shown = ", ".join(f"{k}={v}" for k, v in values.items())
-        raise TrainingDivergedError(f"{where}: {', '.join(bad)} is not finite ({shown}). {hint}".strip())
+def check_finite(what: str, per_seed: torch.Tensor, hint: str = "") -> None:
+    """Raise :class:`TrainingDivergedError` if any seed's value (a tensor [S]) is NaN or infinite.
+
+    The training loop adds *when* it happened (``exc.add_note``); this says *what* and *which seed*.
+    """
+    if not bool(torch.isfinite(per_seed).all()):
+        bad = [i for i, ok in enumerate(torch.isfinite(per_seed).tolist()) if not ok]
+        shown = per_seed.tolist()
+        raise TrainingDivergedError(f"{what} is not finite for seed index(es) {bad}: {shown}. {hint}".strip())

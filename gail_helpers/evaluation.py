@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from gail_helpers.envs import make_vector_env
-from gail_helpers.policies import ActorCritic
+from gail_helpers.policies import ActorCritic, to_env_action
+from gail_helpers.seeding import HELD_OUT_EVAL_SEED, generators
 
 Controller = Callable[[np.ndarray], np.ndarray]
 """Anything mapping a batch of observations [N, obs_dim] to a batch of env actions."""
@@ -42,10 +44,12 @@ class EpisodeBatch:
         return np.array([len(o) for o in self.observations])
 
 
-def as_controller(policy: ActorCritic | Controller, deterministic: bool = True) -> Controller:
-    """A policy network becomes ``obs -> actions``; other controllers pass through."""
+def as_controller(policy: ActorCritic | Controller, deterministic: bool = True, seed: int = 0) -> Controller:
+    """A one-seed policy network becomes ``obs -> actions`` (greedy, or sampled with a generator
+    seeded by ``seed``); other controllers pass through."""
     if isinstance(policy, ActorCritic):
-        return lambda obs: policy.predict(obs, deterministic=deterministic)
+        noise = None if deterministic else generators([seed], "actions")
+        return lambda obs: policy.predict(obs, noise)
     return policy
 
 
@@ -56,37 +60,62 @@ def run_episodes(
     seed: int = 10_000,
     deterministic: bool = True,
 ) -> EpisodeBatch:
-    """Run ``episodes`` episodes in parallel (one per env copy, seeds seed..seed+episodes-1).
+    """Run ``episodes`` episodes in parallel (the env copies reset with ``seed``).
 
-    A policy network acts greedily unless ``deterministic=False``.  Each copy's first
+    A policy network (one seed) acts greedily unless ``deterministic=False``.  Each copy's first
     episode is recorded; the loop ends when every copy has finished one.
     """
+    act = as_controller(policy, deterministic, seed)
+    return _run_groups(lambda obs: act(obs[0])[None], env_id, episodes, [seed])[0]
+
+
+def run_episodes_per_seed(
+    policy: ActorCritic, env_id: str = "CartPole-v1", episodes: int = 10, seed_offset: int = HELD_OUT_EVAL_SEED
+) -> list[EpisodeBatch]:
+    """Greedy episodes of every seed of ``policy`` at once: seed s runs on episodes seeded
+    ``s + seed_offset`` (what :func:`run_episodes` gives ``policy.seed_policy(i)``), one forward pass
+    for all seeds per step.  Returns one batch per seed."""
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        action, _, _ = policy.act(torch.as_tensor(obs, dtype=torch.float32))
+        return to_env_action(action, policy.action_spec)
+
+    return _run_groups(act, env_id, episodes, [s + seed_offset for s in policy.seeds])
+
+
+def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -> list[EpisodeBatch]:
+    """One vector env of ``episodes`` copies per seed in ``seeds``; ``act`` maps obs [G, E, obs_dim]
+    to actions [G, E, ...] for all G groups at once.  Returns one batch per group."""
     if episodes < 1:
         raise ValueError(f"episodes = {episodes}: allowed is 1 or more")
-    act = as_controller(policy, deterministic)
-    envs = make_vector_env(env_id, episodes, seed)
+    groups = [make_vector_env(env_id, episodes, s) for s in seeds]
     try:
-        obs, _ = envs.reset(seed=seed)
-        finished = np.zeros(episodes, dtype=bool)
-        returns = np.zeros(episodes)
-        obs_log: list[list[np.ndarray]] = [[] for _ in range(episodes)]
-        act_log: list[list[np.ndarray]] = [[] for _ in range(episodes)]
+        obs = np.stack([envs.reset(seed=s)[0] for envs, s in zip(groups, seeds, strict=True)])
+        finished = np.zeros((len(groups), episodes), dtype=bool)
+        returns = np.zeros((len(groups), episodes))
+        obs_log: list[list[np.ndarray]] = [[] for _ in range(finished.size)]
+        act_log: list[list[np.ndarray]] = [[] for _ in range(finished.size)]
         while not finished.all():
             actions = act(np.asarray(obs, dtype=np.float32))
-            next_obs, reward, term, trunc, _ = envs.step(actions)
-            for i in np.flatnonzero(~finished):
-                obs_log[i].append(obs[i])
-                act_log[i].append(actions[i])
+            steps = [envs.step(a) for envs, a in zip(groups, actions, strict=True)]
+            next_obs, reward, term, trunc = (np.stack([s[k] for s in steps]) for k in range(4))
+            for g, i in zip(*np.nonzero(~finished), strict=True):
+                obs_log[g * episodes + i].append(obs[g, i])
+                act_log[g * episodes + i].append(actions[g, i])
             returns[~finished] += reward[~finished]
-            finished |= np.logical_or(term, trunc)
+            finished |= term | trunc
             obs = next_obs
     finally:
-        envs.close()
-    return EpisodeBatch(
-        returns=returns,
-        observations=[np.asarray(o, dtype=np.float32) for o in obs_log],
-        actions=[np.asarray(a) for a in act_log],
-    )
+        for envs in groups:
+            envs.close()
+    return [
+        EpisodeBatch(
+            returns=returns[g],
+            observations=[np.asarray(o, dtype=np.float32) for o in obs_log[g * episodes : (g + 1) * episodes]],
+            actions=[np.asarray(a) for a in act_log[g * episodes : (g + 1) * episodes]],
+        )
+        for g in range(len(groups))
+    ]
 
 
 def random_controller(env_id: str, seed: int = 0) -> Controller:

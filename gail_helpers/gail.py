@@ -19,7 +19,7 @@ from gail_helpers.config import GAILConfig
 from gail_helpers.demonstrations import Demonstrations
 from gail_helpers.discriminator import Discriminator, DiscriminatorTrainer
 from gail_helpers.envs import env_signature
-from gail_helpers.errors import DemonstrationError
+from gail_helpers.errors import ConfigError, DemonstrationError
 from gail_helpers.rewards import reward_from_logits
 from gail_helpers.rollout import Rollout
 from gail_helpers.training import Callback, TrainingResult, train_ppo
@@ -31,19 +31,22 @@ class GAILRewardModel:
     def __init__(self, trainer: DiscriminatorTrainer, config: GAILConfig) -> None:
         self.trainer = trainer
         self.config = config
-        self.iteration = 0
 
-    def relabel(self, rollout: Rollout) -> tuple[torch.Tensor, dict[str, float]]:
-        """D update(s) on the rollout's valid pairs, then r(s,a) from D for every step."""
-        obs, actions = rollout.valid_pairs()
+    @property
+    def discriminator(self) -> Discriminator:
+        """D, for every seed."""
+        return self.trainer.disc
+
+    def relabel(self, rollout: Rollout) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """D update(s) on the rollout's pairs, then r(s,a) from D for every step; rewards [T, S, N]."""
+        obs, actions, valid = rollout.per_seed("obs"), rollout.per_seed("actions"), rollout.per_seed("valid")
         passes = 0 if self.config.freeze_discriminator else self.config.disc_updates
-        self.trainer.update(obs, actions, passes, f"GAIL iteration {self.iteration}")
-        self.iteration += 1
-        stats = self.trainer.measure(obs, actions)
-        steps, envs = rollout.rewards.shape
+        self.trainer.update(obs, actions, valid, passes)
+        stats = self.trainer.measure(obs, actions, valid)
         with torch.no_grad():
-            logits = self.trainer.disc(rollout.obs.reshape(steps * envs, -1), rollout.actions.flatten(0, 1))
-        rewards = reward_from_logits(logits, self.config.reward_form).reshape(steps, envs)
+            logits = self.discriminator(obs, actions)  # [S, T * N]
+        steps, seeds, envs = rollout.rewards.shape
+        rewards = reward_from_logits(logits, self.config.reward_form).view(seeds, steps, envs).transpose(0, 1)
         return rewards * rollout.valid, stats
 
 
@@ -56,7 +59,8 @@ def train_gail(
     progress: bool = True,
     same_env_id: bool = True,
 ) -> TrainingResult:
-    """Train a fresh PPO learner and discriminator from ``demos`` on ``env_id``.
+    """Train fresh PPO learners and discriminators, one of each per seed in ``config.ppo.seeds``,
+    from ``demos`` on ``env_id``.
 
     ``env_id`` defaults to the environment the demonstrations were recorded on, and must match
     their observation and action spaces.  ``demos=None`` is the *no-demonstrations control*:
@@ -64,7 +68,9 @@ def train_gail(
     pass ``env_id`` then.  ``same_env_id=False`` lets demonstrations recorded on one env id train
     on another with the same spaces.  The result's ``discriminator`` is the trained D.
     """
-    config = config or GAILConfig()
+    config = GAILConfig() if config is None else config
+    if not isinstance(config, GAILConfig):
+        raise ConfigError(f"train_gail needs a GAILConfig, got {type(config).__name__}")
     if demos is None:
         if env_id is None:
             raise DemonstrationError("with demos=None (the no-demonstrations control) pass env_id")
@@ -77,14 +83,11 @@ def train_gail(
         expert_actions = torch.zeros((0,) if spec.discrete else (0, spec.n), dtype=spec.torch_dtype)
     else:
         expert_obs, expert_actions = demos.tensors()
-    seed = config.ppo.seed
-    torch.manual_seed(seed + 1)  # D's initial weights; train_ppo seeds the policy with `seed`
-    disc = Discriminator(obs_dim, spec, config.disc_hidden_size)
+    disc = Discriminator(obs_dim, spec, config.disc_hidden_size, config.ppo.seeds)
     trainer = DiscriminatorTrainer(
-        disc, expert_obs, expert_actions, config.disc_learning_rate, config.disc_minibatch,
-        config.grad_penalty, torch.Generator().manual_seed(seed + 1),
+        disc, expert_obs, expert_actions, config.disc_learning_rate, config.disc_minibatch, config.grad_penalty
     )
     return train_ppo(
         config.ppo, env_id, reward_model=GAILRewardModel(trainer, config), callback=callback,
-        progress=progress, label="GAIL", discriminator=disc,
+        progress=progress, label="GAIL",
     )

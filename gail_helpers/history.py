@@ -51,7 +51,3 @@ class History:
             if r.get("eval_return", -math.inf) >= threshold:
                 return r
         return None
-
-    def without(self, *names: str) -> list[dict[str, float]]:
-        """Rows with some columns dropped (e.g. wall-clock ``seconds`` before comparing runs)."""
-        return [{k: v for k, v in r.items() if k not in names} for r in self.rows]

@@ -1,81 +1,55 @@
-"""The actor-critic used by PPO, behaviour cloning and GAIL.
+"""The actor-critic used by PPO, behaviour cloning and GAIL, for S seeds at once.
 
 The actor gives a distribution over actions, pi(a|s): categorical for discrete actions,
 a diagonal Gaussian for continuous ones.  The critic estimates the state value V(s).
+Every tensor carries the seed axis first: observations [S, B, obs_dim] give logits [S, B, A]
+and values [S, B]; seed s's numbers come from seed s's networks only (:mod:`gail_helpers.networks`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
-from gymnasium import spaces
 from torch import nn
 from torch.distributions import Categorical, Distribution, Independent, Normal
 
+from gail_helpers.envs import ActionSpec
 from gail_helpers.errors import DataFileError
-from gail_helpers.networks import mlp
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """What actions look like: ``n`` choices (discrete) or an ``n``-dimensional box (continuous)."""
-
-    discrete: bool
-    n: int
-    low: tuple[float, ...] = ()
-    high: tuple[float, ...] = ()
-
-    @classmethod
-    def from_space(cls, space: spaces.Space) -> ActionSpec:
-        """Read the spec of a gymnasium ``Discrete`` or 1-D ``Box`` action space."""
-        if isinstance(space, spaces.Discrete):
-            return cls(discrete=True, n=int(space.n))
-        if isinstance(space, spaces.Box) and len(space.shape) == 1:
-            return cls(
-                discrete=False,
-                n=int(space.shape[0]),
-                low=tuple(float(v) for v in space.low),
-                high=tuple(float(v) for v in space.high),
-            )
-        raise ValueError(f"unsupported action space {space}: allowed are Discrete and 1-D Box")
-
-    @property
-    def torch_dtype(self) -> torch.dtype:
-        """int64 class indices for discrete actions, float32 vectors for continuous ones."""
-        return torch.int64 if self.discrete else torch.float32
-
-    def encode(self, actions: torch.Tensor) -> torch.Tensor:
-        """Actions as network input: one-hot for discrete, unchanged for continuous."""
-        if self.discrete:
-            return nn.functional.one_hot(actions.long(), self.n).float()
-        return actions.float()
-
-    @property
-    def encoded_dim(self) -> int:
-        """Width of :meth:`encode`'s output."""
-        return self.n
+from gail_helpers.networks import mlp, take_seed
+from gail_helpers.seeding import generators
 
 
 class ActorCritic(nn.Module):
-    """Separate actor and critic MLPs (two tanh layers of ``hidden_size`` units each)."""
+    """Separate actor and critic MLPs (two tanh layers of ``hidden_size`` units), one pair per seed."""
 
-    def __init__(self, obs_dim: int, action_spec: ActionSpec, hidden_size: int = 64) -> None:
+    def __init__(self, obs_dim: int, action_spec: ActionSpec, hidden_size: int = 64, seeds: list[int] = (0,)) -> None:
         super().__init__()
         self.obs_dim = obs_dim
         self.action_spec = action_spec
         self.hidden_size = hidden_size
-        self.actor = mlp(obs_dim, action_spec.n, hidden_size, out_gain=0.01)
-        self.critic = mlp(obs_dim, 1, hidden_size, out_gain=1.0)
+        self.seeds = list(seeds)
+        init = generators(self.seeds, "policy_init")
+        self.actor = mlp(obs_dim, action_spec.n, init, hidden_size, out_gain=0.01)
+        self.critic = mlp(obs_dim, 1, init, hidden_size, out_gain=1.0)
         if not action_spec.discrete:
-            # state-independent log standard deviation, learned
-            self.log_std = nn.Parameter(torch.zeros(action_spec.n))
+            # state-independent log standard deviation, learned, per seed
+            self.log_std = nn.Parameter(torch.zeros(len(self.seeds), 1, action_spec.n))
+
+    @property
+    def num_seeds(self) -> int:
+        """S, the number of seeds this module holds."""
+        return len(self.seeds)
 
     def distribution(self, obs: torch.Tensor) -> Distribution:
-        """pi(.|s): Categorical(logits) or Normal(mean, exp(log_std)) summed over dimensions."""
+        """pi(.|s) for obs [S, B, obs_dim]: Categorical(logits) or Normal(mean, exp(log_std)) over dimensions."""
         out = self.actor(obs)
         # validate_args=False: the inputs come from this network; checking them costs ~40% of a step
         if self.action_spec.discrete:
@@ -84,29 +58,61 @@ class ActorCritic(nn.Module):
         return Independent(Normal(out, std, validate_args=False), 1, validate_args=False)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
-        """V(s), shape [batch]."""
+        """V(s), shape [S, B]."""
         return self.critic(obs).squeeze(-1)
 
     @torch.no_grad()
-    def act(self, obs: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sample (or take the most likely) action; return (action, log pi(a|s), V(s))."""
+    def act(
+        self, obs: torch.Tensor, noise: list[torch.Generator] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample an action with each seed's ``noise`` generator, or take the most likely one
+        (``noise=None``); return (action, log pi(a|s), V(s))."""
         dist = self.distribution(obs)
-        action = dist.mode if deterministic else dist.sample()
+        action = dist.mode if noise is None else sample(dist, noise)
         return action, dist.log_prob(action), self.value(obs)
 
     def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(log pi(a|s), entropy of pi(.|s), V(s)) for given pairs, with gradients."""
+        """(log pi(a|s), entropy of pi(.|s), V(s)) for given pairs, with gradients; each [S, B]."""
         dist = self.distribution(obs)
         return dist.log_prob(actions), dist.entropy(), self.value(obs)
 
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """Numpy in, numpy out: actions ready for ``env.step`` (continuous ones clipped)."""
-        action, _, _ = self.act(torch.as_tensor(obs, dtype=torch.float32), deterministic)
-        return to_env_action(action, self.action_spec)
+    def predict(self, obs: np.ndarray, noise: list[torch.Generator] | None = None) -> np.ndarray:
+        """One seed's actions, numpy in [B, obs_dim], numpy out [B, ...], ready for ``env.step``:
+        greedy, or sampled with the generator in ``noise`` (a list of one)."""
+        if self.num_seeds != 1:
+            raise ValueError(
+                f"this policy holds {self.num_seeds} seeds {self.seeds}: take one with policy.seed_policy(i)"
+            )
+        action, _, _ = self.act(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0), noise)
+        return to_env_action(action[0], self.action_spec)
+
+    def seed_policy(self, index: int) -> ActorCritic:
+        """A one-seed copy of seed number ``index`` (0 .. S-1), to evaluate, animate or save."""
+        if not 0 <= index < self.num_seeds:
+            raise IndexError(f"seed index {index}: allowed 0..{self.num_seeds - 1} (seeds {self.seeds})")
+        single = ActorCritic(self.obs_dim, self.action_spec, self.hidden_size, [self.seeds[index]])
+        single.load_state_dict(take_seed(self, index))
+        return single.eval()
+
+
+def sample(dist: Distribution, noise: list[torch.Generator]) -> torch.Tensor:
+    """Draw one action per row of ``dist`` (batch [S, B]) with seed s's draws from ``noise[s]``.
+
+    Discrete: the Gumbel-max trick, argmax_a (logit_a + G_a) with G = -log(-log U), U uniform,
+    is a sample of Categorical(logits).  Continuous: mean + std * N(0, 1).
+    """
+    if isinstance(dist, Categorical):
+        shape = dist.logits.shape[1:]
+        u = torch.stack([torch.rand(shape, generator=g) for g in noise])
+        return (dist.logits - torch.log(-torch.log(u))).argmax(-1)
+    normal = dist.base_dist
+    shape = normal.loc.shape[1:]
+    z = torch.stack([torch.randn(shape, generator=g) for g in noise])
+    return normal.loc + normal.scale * z
 
 
 def to_env_action(action: torch.Tensor, spec: ActionSpec) -> np.ndarray:
-    """Convert sampled actions to what the env accepts (clip continuous ones to the box)."""
+    """Convert actions to what the env accepts (clip continuous ones to the box)."""
     a = action.numpy()
     if spec.discrete:
         return a.astype(np.int64)
@@ -114,16 +120,34 @@ def to_env_action(action: torch.Tensor, spec: ActionSpec) -> np.ndarray:
 
 
 def save_policy(policy: ActorCritic, path: str | Path, **info: object) -> None:
-    """Write ``path`` (.pt, a plain state_dict) and ``path.json`` (architecture + ``info``)."""
+    """Write ``path`` (a ``.pt`` file: a plain state_dict) and beside it ``.json`` metadata
+    (architecture, seeds and ``info``).  Each file is written whole or not at all."""
     path = Path(path)
-    torch.save(policy.state_dict(), path)
+    if path.suffix != ".pt":
+        raise DataFileError(f"save_policy writes a .pt file and a .json beside it: got {str(path)!r}, use a .pt name")
     meta = {
         "obs_dim": policy.obs_dim,
         "hidden_size": policy.hidden_size,
+        "seeds": policy.seeds,
         "action_spec": asdict(policy.action_spec),
         **info,
     }
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_atomically(path, lambda f: torch.save(policy.state_dict(), f))
+    text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    write_atomically(path.with_suffix(".json"), lambda f: f.write(text.encode()))
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write`` into a temporary file beside ``path``, then rename it over ``path``: a reader
+    never sees half a file, and an error leaves the old file as it was."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
@@ -140,7 +164,7 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
         meta = json.loads(meta_path.read_text())
         spec = ActionSpec(**{**meta["action_spec"], "low": tuple(meta["action_spec"]["low"]),
                              "high": tuple(meta["action_spec"]["high"])})
-        policy = ActorCritic(int(meta["obs_dim"]), spec, int(meta["hidden_size"]))
+        policy = ActorCritic(int(meta["obs_dim"]), spec, int(meta["hidden_size"]), [int(x) for x in meta["seeds"]])
     except (ValueError, KeyError, TypeError) as exc:
         raise DataFileError(f"{meta_path} is not policy metadata written by save_policy: {exc!r}") from exc
     try:
@@ -152,6 +176,9 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
         ) from exc
     if not isinstance(state, dict):
         raise DataFileError(f"{path} holds a {type(state).__name__}, expected a state_dict")
+    broken = [k for k, v in state.items() if not (isinstance(v, torch.Tensor) and torch.isfinite(v).all())]
+    if broken:
+        raise DataFileError(f"{path} has NaN, infinite or non-tensor weights in {broken}: regenerate or retrain it")
     try:
         policy.load_state_dict(state)
     except RuntimeError as exc:

@@ -1,4 +1,9 @@
-"""Batched experience collection and generalised advantage estimation (GAE)."""
+"""Batched experience collection and generalised advantage estimation (GAE).
+
+A rollout holds ``num_steps`` steps of ``num_envs`` environment copies for each of S seeds:
+tensors of shape [T, S, N, ...], time first.  Seed s steps its own copies, with its own policy
+and its own random actions; the seeds only share the Python loop.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from gymnasium.vector import VectorEnv
 
+from gail_helpers.envs import make_vector_env
 from gail_helpers.policies import ActorCritic, to_env_action
+from gail_helpers.seeding import generators, stream_seed
+from gail_helpers.timing import Stopwatch
 
 
 @dataclass
 class Rollout:
-    """``num_steps`` x ``num_envs`` transitions, as tensors of shape [T, N, ...].
+    """``num_steps`` x S seeds x ``num_envs`` transitions, as tensors of shape [T, S, N, ...].
 
     ``valid`` is False on next-step-autoreset steps (the action was ignored and the env
     reset): those are not transitions and are left out of every loss.  Because of next-step
@@ -30,18 +37,18 @@ class Rollout:
     truncated: torch.Tensor
     valid: torch.Tensor
     last_value: torch.Tensor
-    episode_returns: list[float] = field(default_factory=list)
-    episode_lengths: list[int] = field(default_factory=list)
+    episode_returns: list[list[float]] = field(default_factory=list)  # per seed
+    episode_lengths: list[list[int]] = field(default_factory=list)  # per seed
 
     @property
     def dones(self) -> torch.Tensor:
         """Episode ended after this step, by termination or time-limit truncation."""
         return self.terminated | self.truncated
 
-    def valid_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The real (observation, action) pairs, flattened: what the discriminator sees."""
-        mask = self.valid
-        return self.obs[mask], self.actions[mask]
+    def per_seed(self, name: str) -> torch.Tensor:
+        """Field ``name`` as [S, T * N, ...]: each seed's steps in one row, for minibatches and D."""
+        x = getattr(self, name)
+        return x.transpose(0, 1).flatten(1, 2)
 
 
 def compute_gae(
@@ -53,8 +60,9 @@ def compute_gae(
     gamma: float,
     lam: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Generalised advantage estimation; returns (advantages, value targets), each [T, N].
+    """Generalised advantage estimation; returns (advantages, value targets), each shaped like ``rewards``.
 
+    Time is the first axis ([T, ...]; the others, seeds and envs, are just carried along).
     With V(s_{t+1}) the value of the state reached by step t (``values[t+1]``, or
     ``last_value`` after the final step):
 
@@ -64,7 +72,7 @@ def compute_gae(
     A *terminated* step bootstraps nothing (the episode really ended: no future reward).
     A *truncated* step (time limit) still bootstraps V(s_{t+1}): the pole was up, and the
     future the agent would have had is real; only the recursion stops at ``done_t``.
-    The value targets are R_t = A_t + V(s_t).
+    The value targets, what the critic learns to predict, are R_t = A_t + V(s_t).
     """
     num_steps = rewards.shape[0]
     next_values = torch.cat([values[1:], last_value.unsqueeze(0)], dim=0)
@@ -76,40 +84,54 @@ def compute_gae(
         delta = rewards[t] + gamma * not_terminated[t] * next_values[t] - values[t]
         next_advantage = delta + gamma * lam * not_done[t] * next_advantage
         advantages[t] = next_advantage
-    return advantages, advantages + values
+    value_targets = advantages + values
+    return advantages, value_targets
 
 
 class RolloutCollector:
-    """Steps a vector env with a policy and keeps per-episode bookkeeping between rollouts."""
+    """Steps one vector env per seed with the policy; keeps per-episode bookkeeping between rollouts."""
 
-    def __init__(self, envs: VectorEnv, policy: ActorCritic, seed: int) -> None:
-        self.envs = envs
+    def __init__(self, env_id: str, num_envs: int, policy: ActorCritic, stopwatch: Stopwatch | None = None) -> None:
         self.policy = policy
-        obs, _ = envs.reset(seed=seed)
-        self.obs = torch.as_tensor(obs, dtype=torch.float32)
-        self.num_envs = envs.num_envs
-        self.prev_done = torch.zeros(self.num_envs, dtype=torch.bool)
-        self.running_return = np.zeros(self.num_envs)
-        self.running_length = np.zeros(self.num_envs, dtype=np.int64)
+        self.envs = [make_vector_env(env_id, num_envs, stream_seed(s, "env")) for s in policy.seeds]
+        self.noise = generators(policy.seeds, "actions")
+        self.stopwatch = stopwatch or Stopwatch()
+        first = [envs.reset(seed=stream_seed(s, "env"))[0] for envs, s in zip(self.envs, policy.seeds, strict=True)]
+        self.obs = torch.as_tensor(np.stack(first), dtype=torch.float32)  # [S, N, obs_dim]
+        shape = (policy.num_seeds, num_envs)
+        self.prev_done = np.zeros(shape, dtype=bool)
+        self.running_return = np.zeros(shape)
+        self.running_length = np.zeros(shape, dtype=np.int64)
+
+    def close(self) -> None:
+        """Close every seed's environments."""
+        for envs in self.envs:
+            envs.close()
 
     def collect(self, num_steps: int) -> Rollout:
-        """Run ``num_steps`` vector steps with actions sampled from the policy."""
-        n, spec = self.num_envs, self.policy.action_spec
-        act_shape = (num_steps, n) if spec.discrete else (num_steps, n, spec.n)
+        """Run ``num_steps`` vector steps of every seed with actions sampled from its policy."""
+        spec = self.policy.action_spec
+        seeds, n = self.prev_done.shape
+        act_shape = (num_steps, seeds, n) if spec.discrete else (num_steps, seeds, n, spec.n)
         buf = {
-            "obs": torch.zeros((num_steps, n, self.obs.shape[-1])),
+            "obs": torch.zeros((num_steps, seeds, n, self.obs.shape[-1])),
             "actions": torch.zeros(act_shape, dtype=spec.torch_dtype),
-            "logprobs": torch.zeros(num_steps, n),
-            "values": torch.zeros(num_steps, n),
-            "rewards": torch.zeros(num_steps, n),
-            "terminated": torch.zeros(num_steps, n, dtype=torch.bool),
-            "truncated": torch.zeros(num_steps, n, dtype=torch.bool),
-            "valid": torch.zeros(num_steps, n, dtype=torch.bool),
+            "logprobs": torch.zeros(num_steps, seeds, n),
+            "values": torch.zeros(num_steps, seeds, n),
+            "rewards": torch.zeros(num_steps, seeds, n),
+            "terminated": torch.zeros(num_steps, seeds, n, dtype=torch.bool),
+            "truncated": torch.zeros(num_steps, seeds, n, dtype=torch.bool),
+            "valid": torch.zeros(num_steps, seeds, n, dtype=torch.bool),
         }
-        returns, lengths = [], []
+        returns: list[list[float]] = [[] for _ in range(seeds)]
+        lengths: list[list[int]] = [[] for _ in range(seeds)]
         for t in range(num_steps):
-            action, logprob, value = self.policy.act(self.obs)
-            next_obs, reward, term, trunc, _ = self.envs.step(to_env_action(action, spec))
+            with self.stopwatch("policy in the rollout"):
+                action, logprob, value = self.policy.act(self.obs, self.noise)
+                env_action = to_env_action(action, spec)
+            with self.stopwatch("env stepping"):
+                steps = [envs.step(a) for envs, a in zip(self.envs, env_action, strict=True)]
+                next_obs, reward, term, trunc = (np.stack([s[k] for s in steps]) for k in range(4))
             valid = ~self.prev_done
             buf["obs"][t] = self.obs
             buf["actions"][t] = action
@@ -118,18 +140,17 @@ class RolloutCollector:
             buf["rewards"][t] = torch.as_tensor(reward, dtype=torch.float32)
             buf["terminated"][t] = torch.as_tensor(term)
             buf["truncated"][t] = torch.as_tensor(trunc)
-            buf["valid"][t] = valid
-            done = np.logical_or(term, trunc)
-            live = valid.numpy()
-            self.running_return[live] += reward[live]
-            self.running_length[live] += 1
-            for i in np.flatnonzero(done & live):
-                returns.append(float(self.running_return[i]))
-                lengths.append(int(self.running_length[i]))
-                self.running_return[i] = 0.0
-                self.running_length[i] = 0
-            self.prev_done = torch.as_tensor(done)
+            buf["valid"][t] = torch.as_tensor(valid)
+            done = term | trunc
+            self.running_return[valid] += reward[valid]
+            self.running_length[valid] += 1
+            for s, i in zip(*np.nonzero(done & valid), strict=True):
+                returns[s].append(float(self.running_return[s, i]))
+                lengths[s].append(int(self.running_length[s, i]))
+                self.running_return[s, i] = 0.0
+                self.running_length[s, i] = 0
+            self.prev_done = done
             self.obs = torch.as_tensor(next_obs, dtype=torch.float32)
-        with torch.no_grad():
+        with torch.no_grad(), self.stopwatch("policy in the rollout"):
             last_value = self.policy.value(self.obs)
         return Rollout(**buf, last_value=last_value, episode_returns=returns, episode_lengths=lengths)
