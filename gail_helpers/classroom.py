@@ -30,19 +30,32 @@ from matplotlib.figure import Figure
 from gail_helpers.config import ConfigError, GAILConfig
 from gail_helpers.demonstrations import Demonstrations
 from gail_helpers.discriminator import Discriminator
-from gail_helpers.evaluation import episode_frames, run_episodes
+from gail_helpers.evaluation import episode_frames, run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
 from gail_helpers.history import History
-from gail_helpers.plotting import animate_frames, d_on_grid, plot_d_heatmaps
+from gail_helpers.plotting import (
+    animate_frames,
+    d_on_grid,
+    plot_d_heatmaps,
+    plot_d_over_training,
+    plot_over_seeds,
+    plot_returns,
+    seed_columns,
+)
+from gail_helpers.seeding import HELD_OUT_EVAL_SEED
 from gail_helpers.training import TrainingResult
 from gail_helpers.widgets import ConfigPanel
 
-DEFAULT_FIELDS = ("reward_form", "disc_learning_rate", "ppo.total_steps", "ppo.learning_rate")
-"""The controls a lecturer gets: the reward's form, both step sizes, and the budget."""
+DEFAULT_FIELDS = (
+    "reward_form", "disc_learning_rate", "ppo.total_steps", "ppo.learning_rate", "ppo.seed", "ppo.num_seeds"
+)
+"""The controls a lecturer gets: the reward's form, both step sizes, the budget and the seeds."""
+
+DEFAULT_CONFIG = GAILConfig().replace(ppo={"num_seeds": 3})
+"""Three seeds at once, as in the notebooks: the plots show the median and the spread."""
 
 EVAL_EPISODES = 10
-EVAL_SEED = 2_000_000  # greedy evaluation of the final policy: other start states than training
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
@@ -52,34 +65,33 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
-def curves_png(history: History | None, expert_return: float, total_steps: int) -> bytes:
-    """Episode return (training episodes, greedy evaluations) and mean D, against env steps."""
-    fig = Figure(figsize=(10, 3.4), layout="constrained")
+def curves_png(histories: History | Sequence[History] | None, expert_return: float, total_steps: int) -> bytes:
+    """Episode return (training episodes faint, greedy evaluations) and mean D, against env steps.
+
+    ``histories``: one History per seed (or one History), or None before training.  Several
+    seeds are drawn as median, interquartile band and faint per-seed lines.
+    """
+    fig = Figure(figsize=(11, 5), layout="constrained")
     ax_ret, ax_d = fig.subplots(1, 2)
-    ax_ret.axhline(expert_return, color="green", ls="--", lw=1, label=f"expert ({expert_return:.0f})")
-    ax_d.axhline(0.5, color="black", ls="--", lw=1, label="D = 1/2 (cannot tell)")
-    if history is not None and len(history):
-        steps = history["env_steps"]
-        if "train_return" in history.columns:
-            ax_ret.plot(steps, history["train_return"], color="tab:blue", alpha=0.5, label="training episodes")
-        eval_steps, eval_returns = history.evaluations()
-        if len(eval_steps):
-            ax_ret.plot(eval_steps, eval_returns, "o-", color="tab:blue", ms=4, label="greedy evaluation")
-        if "d_expert" in history.columns:
-            ax_d.plot(steps, history["d_expert"], color="green", label="D on expert pairs")
-            ax_d.plot(steps, history["d_policy"], color="tab:red", label="D on policy pairs")
-    ax_ret.set(xlabel="environment steps", ylabel="episode return", title="Episode return",
-               xlim=(0, total_steps), ylim=(0, 520))
-    ax_d.set(xlabel="environment steps", ylabel="mean D(s, a)", title="The discriminator",
-             xlim=(0, total_steps), ylim=(0, 1))
-    for ax in (ax_ret, ax_d):
-        ax.legend(loc="lower right", fontsize="small")
+    given = [histories] if isinstance(histories, History) else list(histories or [])
+    seeds = [h for h in given if len(h)]
+    if seeds and "train_return" in seeds[0].columns:
+        steps, train_returns = seed_columns(seeds, "train_return")
+        plot_over_seeds(ax_ret, steps, train_returns, "training episodes", color="tab:blue", alpha=0.4)
+    plot_returns({"greedy evaluation": seeds} if seeds else {}, expert_return=expert_return, ax=ax_ret,
+                 title="Episode return")
+    plot_d_over_training(seeds, ax=ax_d)
+    ax_ret.set(ylabel="episode return", xlim=(0, total_steps), ylim=(0, 520))
+    ax_d.set(title="The discriminator", xlim=(0, total_steps))
     return figure_png(fig)
 
 
 def d_map_png(disc: Discriminator | None, expert_obs: np.ndarray, label: str) -> bytes:
-    """D(s, a) over pole angle x angular velocity, one map per action, expert states dotted."""
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    """One seed's D(s, a) over pole angle x angular velocity, one map per action, expert states dotted.
+
+    ``disc``: a one-seed discriminator (``disc.single(i)`` of a seed-batched one), or None before training.
+    """
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
     axes = fig.subplots(1, 2)
     if disc is None:
         for ax in axes:
@@ -117,7 +129,7 @@ class ClassroomDemo:
         step = max(1, len(self.demos.obs) // 2000)
         self._expert_obs = np.asarray(self.demos.obs)[::step]  # enough dots to show where the expert goes
 
-        self.panel = ConfigPanel(config or GAILConfig(), fields, title="GAIL", hint="press Train to use these values")
+        self.panel = ConfigPanel(config or DEFAULT_CONFIG, fields, title="GAIL", hint="press Train to use these values")
         self.train_button = widgets.Button(description="Train", icon="play", button_style="success",
                                            tooltip="start GAIL with these hyperparameters (a new learner)")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True,
@@ -149,7 +161,7 @@ class ClassroomDemo:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_draw = 0.0
-        self._draw(None, None, "")
+        self._draw(None, "")
         self._set_status(
             f"Press <b>Train</b> to run GAIL on {html.escape(self.env_id)} from {self.demos.n_episodes} expert "
             "episodes; <b>Stop</b> ends training early and keeps the policy learned so far."
@@ -208,18 +220,22 @@ class ClassroomDemo:
         try:
             result = train_gail(self.demos, config, self.env_id, callback=self._callback, progress=False)
             self.result = result
-            steps = _steps(result.history)
+            steps = _steps(result)
             stopped = result.stop_reason != "completed"
-            self._draw(result.history, result.discriminator, f"after {steps:,} steps")
+            self._draw(result, f"after {steps:,} steps")
             self.state = "evaluating"
             self.stop_button.disabled = True  # nothing left to stop: evaluation and animation are short
             self._set_status(f"{'■ Stopped' if stopped else '✓ Done'} after {steps:,} steps: evaluating the learner…")
-            self.final_return = run_episodes(result.policy, self.env_id, EVAL_EPISODES, seed=EVAL_SEED).mean_return
+            batches = run_episodes_per_seed(result.policy, self.env_id, EVAL_EPISODES, HELD_OUT_EVAL_SEED)
+            per_seed = [b.mean_return for b in batches]
+            self.final_return = float(np.median(per_seed))
             if self.animate:
-                frames, episode_return = episode_frames(result.policy, self.env_id, seed=0)
-                title = f"GAIL learner after {steps:,} steps: return {episode_return:.0f}"
+                frames, episode_return = episode_frames(result.policy.seed_policy(0), self.env_id, seed=0)
+                title = f"GAIL learner (seed {result.seeds[0]}) after {steps:,} steps: return {episode_return:.0f}"
                 self.animation.append_display_data(HTML(animate_frames(frames, title=title)))
-            greedy = f"greedy return of the learned policy: <b>{self.final_return:.0f}</b> ({EVAL_EPISODES} episodes)"
+            each = " / ".join(f"{r:.0f}" for r in per_seed)
+            greedy = (f"greedy return of the learned policies: median <b>{self.final_return:.0f}</b> over "
+                      f"{len(per_seed)} seed(s) ({each}; {EVAL_EPISODES} episodes each)")
             if stopped:
                 self.state = "stopped"
                 self._set_status(
@@ -237,27 +253,32 @@ class ClassroomDemo:
         finally:
             self._set_running(False)
 
-    def _callback(self, row: dict[str, float], result: TrainingResult) -> bool:
+    def _callback(self, result: TrainingResult) -> bool:
         """After every iteration: redraw now and then, report progress; True = stop now."""
         now = time.monotonic()
-        steps = int(row["env_steps"])
+        steps = _steps(result)
         if now - self._last_draw >= self.refresh_seconds:  # the first iteration always draws
-            self._draw(result.history, result.discriminator, f"after {steps:,} steps")
+            self._draw(result, f"after {steps:,} steps")
         if self.state == "running":
             figures = [f"{steps:,} of {self._config.ppo.total_steps:,} steps"]
-            _, evals = result.history.evaluations()
-            if len(evals):
-                figures.append(f"last greedy return {evals[-1]:.0f}")
-            if "d_expert" in row:
-                figures.append(f"D(expert) {row['d_expert']:.2f}, D(policy) {row['d_policy']:.2f}")
+            evals = [h.evaluations()[1] for h in result.histories]
+            if all(len(e) for e in evals):
+                figures.append(f"last greedy return (median over seeds) {np.median([e[-1] for e in evals]):.0f}")
+            rows = [h.rows[-1] for h in result.histories]
+            if "d_expert" in rows[0]:
+                d_expert, d_policy = (np.median([r[k] for r in rows]) for k in ("d_expert", "d_policy"))
+                figures.append(f"D(expert) {d_expert:.2f}, D(policy) {d_policy:.2f}")
             self._set_status("● Training: " + " · ".join(figures))
         return self._stop.is_set()
 
     # ---- helpers
 
-    def _draw(self, history: History | None, disc: Discriminator | None, label: str) -> None:
+    def _draw(self, result: TrainingResult | None, label: str) -> None:
         total = self._config.ppo.total_steps
-        self.curves.value = curves_png(history, self.expert_return, total)
+        histories = result.histories if result is not None else None
+        self.curves.value = curves_png(histories, self.expert_return, total)
+        disc = result.discriminator.single(0) if result is not None else None
+        label = f"(seed {result.seeds[0]}) {label}" if result is not None else label
         self.d_map.value = d_map_png(disc, self._expert_obs, label)
         self._last_draw = time.monotonic()
         self.plot_updates += 1
@@ -272,5 +293,6 @@ class ClassroomDemo:
         self.status.value = f"<div style='font-size:1.1em;color:{color}'>{text}</div>"
 
 
-def _steps(history: History) -> int:
+def _steps(result: TrainingResult) -> int:
+    history = result.histories[0]
     return int(history.rows[-1]["env_steps"]) if len(history) else 0
