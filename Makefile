@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 #   make lab TORCH_INSTALL_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_INSTALL_ARGS ?=
 
-.PHONY: lab test demo bench experts clean-venv
+.PHONY: lab test demo bench claims experts clean-venv
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m gail_helpers.bench
+
+# Every notebook's claims re-checked on other seed sets and float kernels (not part of `make test`).
+claims: $(BIN)/.installed
+	$(BIN)/python -m gail_helpers.claims_check
 
 experts: $(BIN)/.installed
 	$(BIN)/python -m gail_helpers.experts
