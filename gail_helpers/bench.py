@@ -157,10 +157,10 @@ def seed_batching(num_seeds: int) -> dict[str, object]:
     parts = ("env stepping", "policy in the rollout", "discriminator", "PPO update", "evaluation")
     breakdown = {k: round(result.timings.get(k, 0.0), 2) for k in parts}
     breakdown["other"] = round(wall - sum(breakdown.values()), 2)
+    steps = config.ppo.iterations * config.ppo.batch_size
     return {
-        "case": "seed_batching", "seeds": num_seeds,
-        "env_steps_per_seed": config.ppo.iterations * config.ppo.batch_size,
-        "wall_s": round(wall, 2), "env_steps_per_s": round(num_seeds * config.ppo.total_steps / wall),
+        "case": "seed_batching", "seeds": num_seeds, "env_steps_per_seed": steps,
+        "wall_s": round(wall, 2), "env_steps_per_s": round(num_seeds * steps / wall),
         "breakdown": breakdown,
     }
 

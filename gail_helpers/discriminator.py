@@ -95,6 +95,8 @@ def discriminator_loss(
         loss = loss + softplus(-expert_logits).mean(-1)
     stats: dict[str, torch.Tensor] = {}
     if grad_penalty > 0 and has_expert:
+        if alpha is None:
+            raise ValueError("grad_penalty > 0 needs alpha, the interpolation weights [S, B, 1] (uniform in [0, 1))")
         x_hat = alpha * disc.inputs(expert_obs, expert_actions) + (1 - alpha) * disc.inputs(policy_obs, policy_actions)
         x_hat.requires_grad_(True)
         (grad,) = torch.autograd.grad(disc.net(x_hat).sum(), x_hat, create_graph=True)

@@ -320,6 +320,19 @@ def test_save_load_policy_round_trip(tmp_path):
     np.testing.assert_array_equal(back.predict(obs), policy.predict(obs))
 
 
+def test_a_seed_batched_policy_saves_every_seed_and_loads_back_with_its_seeds(tmp_path):
+    policy = ActorCritic(4, ActionSpec(True, 2), hidden_size=8, seeds=[7, 8, 9])
+    save_policy(policy, tmp_path / "three.pt")
+    back, meta = load_policy(tmp_path / "three.pt")
+    assert meta["seeds"] == [7, 8, 9] and back.seeds == [7, 8, 9]
+    for (name, a), (_, b) in zip(policy.state_dict().items(), back.state_dict().items(), strict=True):
+        assert a.shape[0] == 3 and torch.equal(a, b), name
+    obs = np.random.default_rng(0).normal(size=(4, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"holds 3 seeds \[7, 8, 9\]: take one with policy\.seed_policy\(i\)"):
+        back.predict(obs)
+    np.testing.assert_array_equal(back.seed_policy(2).predict(obs), policy.seed_policy(2).predict(obs))
+
+
 def copy_expert_json(tmp_path: Path, name: str) -> Path:
     """``tmp_path/name`` next to a copy of the shipped expert's .json; returns the .pt path."""
     path = tmp_path / name

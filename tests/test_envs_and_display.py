@@ -70,10 +70,11 @@ def test_mean_observation_averages_every_step_of_every_episode():
 
 
 def test_show_source_shows_the_installed_lines_between_markers():
-    md = show_source(ppo_loss, start="ratio = log_ratio.exp()", end="surrogate = torch.min")
+    md = show_source(ppo_loss, start="ratio = log_ratio.exp()", end="surrogate = mean(torch.min")
     text = md.data
     assert text.startswith("From `gail_helpers.ppo.ppo_loss`:")
-    assert "ratio = log_ratio.exp()" in text and "surrogate = torch.min(" in text
+    assert "ratio = log_ratio.exp()" in text and "surrogate = mean(torch.min(" in text
+    assert "log_ratio = logprob - old_logprobs" not in text  # starts at the start marker
     assert "value_loss" not in text  # stops at the end marker
     with pytest.raises(ValueError, match=r"'no such line' does not occur in the source of gail_helpers\.ppo\.ppo_loss"):
         show_source(ppo_loss, start="no such line")

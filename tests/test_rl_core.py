@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from gail_helpers.discriminator import Discriminator, DiscriminatorTrainer, discriminator_loss
-from gail_helpers.envs import make_vector_env
 from gail_helpers.policies import ActionSpec, ActorCritic
 from gail_helpers.rewards import reward_from_logits
 from gail_helpers.rollout import RolloutCollector, compute_gae
@@ -72,49 +71,105 @@ def test_unknown_reward_form_is_refused_with_the_allowed_forms():
         reward_from_logits(torch.zeros(2), "sqrt D")
 
 
-def test_discriminator_loss_is_the_binary_cross_entropy():
-    torch.manual_seed(0)
-    disc = Discriminator(3, ActionSpec(True, 2))
-    eo, ea = torch.randn(7, 3), torch.randint(0, 2, (7,))
-    po, pa = torch.randn(5, 3), torch.randint(0, 2, (5,))
-    loss, stats = discriminator_loss(disc, eo, ea, po, pa)
+def test_gae_carries_the_seed_axis_and_treats_each_seed_apart():
+    # [T, S, N]: each seed's advantages are those of its own [T, N] slice computed alone
+    g = torch.Generator().manual_seed(0)
+    rewards, values = torch.randn(6, 3, 2, generator=g), torch.randn(6, 3, 2, generator=g)
+    last_value = torch.randn(3, 2, generator=g)
+    terminated = torch.rand(6, 3, 2, generator=g) < 0.2
+    dones = terminated | (torch.rand(6, 3, 2, generator=g) < 0.2)
+    adv, targets = compute_gae(rewards, values, last_value, terminated, dones, 0.9, 0.8)
+    assert adv.shape == targets.shape == (6, 3, 2)
+    for s in range(3):
+        a, t = compute_gae(rewards[:, s], values[:, s], last_value[s], terminated[:, s], dones[:, s], 0.9, 0.8)
+        torch.testing.assert_close(adv[:, s], a, rtol=0, atol=0)
+        torch.testing.assert_close(targets[:, s], t, rtol=0, atol=0)
+
+
+def test_discriminator_loss_is_the_binary_cross_entropy_per_seed_over_valid_pairs():
+    disc = Discriminator(3, ActionSpec(True, 2), seeds=[0, 1])
+    g = torch.Generator().manual_seed(0)
+    eo, ea = torch.randn(2, 7, 3, generator=g), torch.randint(0, 2, (2, 7), generator=g)
+    po, pa = torch.randn(2, 5, 3, generator=g), torch.randint(0, 2, (2, 5), generator=g)
+    valid = torch.tensor([[True, True, False, True, True], [True, False, False, True, True]])
+    loss, stats = discriminator_loss(disc, eo, ea, po, pa, valid)
+    assert loss.shape == (2,) and all(v.shape == (2,) for v in stats.values())
     d_e, d_p = torch.sigmoid(disc(eo, ea)), torch.sigmoid(disc(po, pa))
-    expected = -(torch.log(d_e).mean() + torch.log(1 - d_p).mean())
-    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
-    assert stats["d_expert"] == pytest.approx(d_e.mean().item(), rel=1e-5)
+    for s in range(2):
+        expected = -(torch.log(d_e[s]).mean() + torch.log(1 - d_p[s][valid[s]]).mean())
+        assert loss[s].item() == pytest.approx(expected.item(), rel=1e-5)
+        assert stats["d_expert"][s].item() == pytest.approx(d_e[s].mean().item(), rel=1e-5)
+        assert stats["d_policy"][s].item() == pytest.approx(d_p[s][valid[s]].mean().item(), rel=1e-5)
+        assert stats["disc_acc_policy"][s].item() == pytest.approx((d_p[s][valid[s]] < 0.5).float().mean().item())
+
+
+def test_a_two_dimensional_input_goes_to_every_seed():
+    disc = Discriminator(3, ActionSpec(True, 2), seeds=[0, 1, 2])
+    obs, actions = torch.randn(4, 3), torch.randint(0, 2, (4,))
+    logits = disc(obs, actions)
+    assert logits.shape == (3, 4)
+    torch.testing.assert_close(logits, disc(obs.expand(3, 4, 3), actions.expand(3, 4)), rtol=0, atol=0)
+    assert not torch.allclose(logits[0], logits[1])  # the seeds' networks differ
 
 
 def test_discriminator_learns_to_separate_two_distributions():
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(0)
-    disc = Discriminator(2, ActionSpec(True, 2), hidden_size=32)
-    expert_obs, expert_act = torch.randn(2000, 2) + torch.tensor([1.5, 0.0]), torch.ones(2000, dtype=torch.int64)
-    policy_obs, policy_act = torch.randn(2000, 2) - torch.tensor([1.5, 0.0]), torch.zeros(2000, dtype=torch.int64)
-    trainer = DiscriminatorTrainer(disc, expert_obs, expert_act, 3e-3, 256, 0.0, gen)
-    before = trainer.measure(policy_obs, policy_act)
-    trainer.update(policy_obs, policy_act, passes=20, where="test")
-    after = trainer.measure(policy_obs, policy_act)
-    assert abs(before["d_expert"] - before["d_policy"]) < 0.2
-    assert after["disc_acc_expert"] > 0.95 and after["disc_acc_policy"] > 0.95
-    assert after["d_expert"] > 0.85 > 0.15 > after["d_policy"]
+    # seeds whose untrained D does not separate the two clouds by chance (seed 0's already does: 96%)
+    disc = Discriminator(2, ActionSpec(True, 2), hidden_size=32, seeds=[1, 3])
+    g = torch.Generator().manual_seed(0)
+    expert_obs = torch.randn(2000, 2, generator=g) + torch.tensor([1.5, 0.0])
+    expert_act = torch.ones(2000, dtype=torch.int64)
+    policy_obs = (torch.randn(2000, 2, generator=g) - torch.tensor([1.5, 0.0])).expand(2, 2000, 2)
+    policy_act = torch.zeros(2, 2000, dtype=torch.int64)
+    valid = torch.ones(2, 2000, dtype=torch.bool)
+    trainer = DiscriminatorTrainer(disc, expert_obs, expert_act, 3e-3, 256, 0.0)
+    before = trainer.measure(policy_obs, policy_act, valid)
+    trainer.update(policy_obs, policy_act, valid, passes=20)
+    after = trainer.measure(policy_obs, policy_act, valid)
+    assert ((before["d_expert"] - before["d_policy"]).abs() < 0.2).all()
+    for s in range(2):  # every seed learns
+        assert after["disc_acc_expert"][s] > 0.95 and after["disc_acc_policy"][s] > 0.95
+        assert after["d_expert"][s] > 0.85 > 0.15 > after["d_policy"][s]
 
 
 def test_gradient_penalty_is_added_and_finite():
-    torch.manual_seed(0)
-    disc = Discriminator(4, ActionSpec(True, 2))
-    o, a = torch.randn(16, 4), torch.randint(0, 2, (16,))
-    plain, _ = discriminator_loss(disc, o, a, o + 1, a)
-    torch.manual_seed(1)
-    penalised, stats = discriminator_loss(disc, o, a, o + 1, a, grad_penalty=10.0)
-    assert stats["grad_penalty"] > 0
-    assert penalised.item() == pytest.approx(plain.item() + 10.0 * stats["grad_penalty"], rel=1e-5)
+    disc = Discriminator(4, ActionSpec(True, 2), seeds=[0, 1])
+    g = torch.Generator().manual_seed(0)
+    o, a = torch.randn(2, 16, 4, generator=g), torch.randint(0, 2, (2, 16), generator=g)
+    valid = torch.ones(2, 16, dtype=torch.bool)
+    alpha = torch.rand(2, 16, 1, generator=g)
+    plain, _ = discriminator_loss(disc, o, a, o + 1, a, valid)
+    penalised, stats = discriminator_loss(disc, o, a, o + 1, a, valid, grad_penalty=10.0, alpha=alpha)
+    assert (stats["grad_penalty"] > 0).all() and torch.isfinite(penalised).all()
+    torch.testing.assert_close(penalised, plain + 10.0 * stats["grad_penalty"], rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_penalty_against_a_hand_computation():
+    disc = Discriminator(4, ActionSpec(True, 2), seeds=[0, 1])
+    g = torch.Generator().manual_seed(1)
+    eo, ea = torch.randn(2, 6, 4, generator=g), torch.randint(0, 2, (2, 6), generator=g)
+    po, pa = torch.randn(2, 6, 4, generator=g), torch.randint(0, 2, (2, 6), generator=g)
+    valid = torch.tensor([[True] * 6, [True, True, True, False, True, True]])
+    alpha = torch.rand(2, 6, 1, generator=g)
+    _, stats = discriminator_loss(disc, eo, ea, po, pa, valid, grad_penalty=1.0, alpha=alpha)
+    for s in range(2):
+        one = disc.single(s)
+        x_hat = alpha[s] * one.inputs(eo[s], ea[s]) + (1 - alpha[s]) * one.inputs(po[s], pa[s])
+        x_hat.requires_grad_(True)
+        (grad,) = torch.autograd.grad(one.net(x_hat.unsqueeze(0)).sum(), x_hat)
+        expected = ((grad.norm(dim=-1) - 1) ** 2)[valid[s]].mean()
+        assert stats["grad_penalty"][s].item() == pytest.approx(expected.item(), rel=1e-4)
 
 
 def test_rollout_marks_autoreset_steps_invalid_and_counts_true_episode_returns():
-    envs = make_vector_env("CartPole-v1", 3, seed=0)
-    torch.manual_seed(0)
-    policy = ActorCritic(4, ActionSpec(True, 2))
-    rollout = RolloutCollector(envs, policy, seed=0).collect(120)
+    policy = ActorCritic(4, ActionSpec(True, 2), seeds=[0, 1])
+    collector = RolloutCollector("CartPole-v1", 3, policy)
+    try:
+        rollout = collector.collect(120)
+    finally:
+        collector.close()
+    assert rollout.obs.shape == (120, 2, 3, 4) and rollout.actions.shape == (120, 2, 3)
+    assert rollout.per_seed("obs").shape == (2, 360, 4)
+    torch.testing.assert_close(rollout.per_seed("obs")[1, 3 * 7 + 2], rollout.obs[7, 1, 2], rtol=0, atol=0)
     dones = rollout.dones.numpy()
     valid = rollout.valid.numpy()
     # exactly the step after each episode end is an autoreset step, and only those
@@ -122,6 +177,10 @@ def test_rollout_marks_autoreset_steps_invalid_and_counts_true_episode_returns()
     expected_invalid[1:] = dones[:-1]
     np.testing.assert_array_equal(~valid, expected_invalid)
     assert not rollout.rewards.numpy()[~valid].any()  # the env pays nothing on a reset step
-    # each finished episode's return is its number of valid steps (CartPole pays 1 per step)
-    assert len(rollout.episode_returns) == int(dones[valid].sum()) > 3
-    assert all(r == length for r, length in zip(rollout.episode_returns, rollout.episode_lengths, strict=True))
+    # each seed's finished episodes: a return equal to its number of valid steps (CartPole pays 1 per step)
+    assert len(rollout.episode_returns) == len(rollout.episode_lengths) == 2
+    for s in range(2):
+        returns, lengths = rollout.episode_returns[s], rollout.episode_lengths[s]
+        assert len(returns) == int(dones[:, s][valid[:, s]].sum()) > 3
+        assert all(r == length for r, length in zip(returns, lengths, strict=True))
+    assert rollout.episode_returns[0] != rollout.episode_returns[1]  # the seeds run their own episodes

@@ -14,84 +14,130 @@ from gail_helpers.errors import DemonstrationError, TrainingDivergedError
 from gail_helpers.evaluation import run_episodes
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
+from gail_helpers.history import History
 from gail_helpers.policies import ActionSpec, ActorCritic
 from gail_helpers.ppo import ppo_loss, ppo_update
 from gail_helpers.rewards import reward_from_logits
+from gail_helpers.seeding import EVAL_SEED_OFFSET, generators
 from gail_helpers.training import train_ppo
 
 SMALL = PPOConfig(total_steps=4_096, eval_every=0, seed=3)
+CARTPOLE_SPEC = ActionSpec(True, 2)
+
+
+def rows_without(history: History, *names: str) -> list[dict[str, float]]:
+    """The history's rows with some columns dropped (e.g. wall-clock ``seconds`` before comparing runs)."""
+    return [{k: v for k, v in r.items() if k not in names} for r in history.rows]
+
+
+def last_iteration(result) -> int:
+    return result.histories[0].rows[-1]["iteration"]
 
 
 def test_ppo_improves_cartpole_within_a_small_budget():
     config = PPOConfig(total_steps=15_360, eval_every=5_120, seed=1)
-    torch.manual_seed(config.seed)  # the policy train_ppo starts from
-    before = run_episodes(ActorCritic(4, ActionSpec(True, 2)), "CartPole-v1", 10, seed=1_000_001).mean_return
+    initial = ActorCritic(4, CARTPOLE_SPEC, config.hidden_size, config.seeds)  # the policy train_ppo starts from
+    before = run_episodes(initial, "CartPole-v1", 10, seed=EVAL_SEED_OFFSET + config.seed).mean_return
     result = train_ppo(config, progress=False)
     _, returns = result.history.evaluations()
     assert returns[-1] >= 300 and returns[-1] > before + 100, (before, returns)
 
 
 def test_same_seed_gives_an_identical_history():
-    a = train_ppo(SMALL, progress=False).history.without("seconds")
-    b = train_ppo(SMALL, progress=False).history.without("seconds")
-    c = train_ppo(SMALL.replace(seed=4), progress=False).history.without("seconds")
+    a = rows_without(train_ppo(SMALL, progress=False).history, "seconds")
+    b = rows_without(train_ppo(SMALL, progress=False).history, "seconds")
+    c = rows_without(train_ppo(SMALL.replace(seed=4), progress=False).history, "seconds")
     assert a == b
     assert a != c
 
 
 def test_a_kernel_interrupt_returns_the_partial_history_and_trained_policy():
-    def interrupt_at_third(row, result):
-        if row["iteration"] == 2:
+    def interrupt_at_third(result):
+        if last_iteration(result) == 2:
             raise KeyboardInterrupt
 
-    result = train_ppo(SMALL, callback=interrupt_at_third, progress=False)
+    try:
+        result = train_ppo(SMALL, callback=interrupt_at_third, progress=False)
+    except KeyboardInterrupt:  # would otherwise end the whole pytest session
+        pytest.fail("the kernel interrupt escaped train_ppo")
     assert result.stop_reason == "interrupted" and not result.completed
     assert len(result.history) == 3  # iterations 0-2 finished before the interrupt; all are kept
-    torch.manual_seed(SMALL.seed)
-    fresh = ActorCritic(4, ActionSpec(True, 2))
+    fresh = ActorCritic(4, CARTPOLE_SPEC, SMALL.hidden_size, SMALL.seeds)
     assert any(not torch.equal(p, q) for p, q in zip(result.policy.parameters(), fresh.parameters(), strict=True))
 
 
 def test_a_callback_can_stop_training_early():
-    result = train_ppo(SMALL, callback=lambda row, _: row["iteration"] >= 1, progress=False)
+    result = train_ppo(SMALL, callback=lambda result: last_iteration(result) >= 1, progress=False)
     assert result.stop_reason == "stopped"
     assert len(result.history) == 2
 
 
-def test_nan_rewards_stop_training_with_an_error_naming_where():
-    class NaNRewards:
+def test_the_callback_sees_every_seeds_history_after_every_iteration():
+    seen = []
+
+    def record(result):
+        seen.append([len(h) for h in result.histories])
+
+    config = SMALL.replace(total_steps=2_048, num_envs=4, num_steps=64, num_seeds=2)
+    result = train_ppo(config, callback=record, progress=False)
+    assert seen == [[i, i] for i in range(1, config.iterations + 1)]
+    assert result.completed and result.seeds == [3, 4]
+
+
+def test_nan_rewards_stop_training_with_an_error_naming_the_seed_and_the_iteration():
+    class NaNRewardsForSeed1FromIteration1:
+        calls = 0
+
         def relabel(self, rollout):
-            return torch.full_like(rollout.rewards, float("nan")), {}
+            self.calls += 1
+            rewards = rollout.rewards.clone()
+            if self.calls >= 2:
+                rewards[:, 1] = float("nan")
+            return rewards, {}
 
-    with pytest.raises(TrainingDivergedError, match="rewards at iteration 0: reward_mean is not finite"):
-        train_ppo(SMALL, reward_model=NaNRewards(), progress=False)
+    config = SMALL.replace(num_envs=4, num_steps=64, num_seeds=2)  # 256 env steps per iteration
+    with pytest.raises(TrainingDivergedError, match=r"the rewards is not finite for seed index\(es\) \[1\]") as info:
+        train_ppo(config, reward_model=NaNRewardsForSeed1FromIteration1(), progress=False)
+    assert "at training iteration 1 (env step 256)" in info.value.__notes__
 
 
-def test_a_nan_loss_names_the_update_epoch_and_minibatch():
-    policy = ActorCritic(4, ActionSpec(True, 2))
+def test_a_nan_loss_names_the_seed_and_the_learning_rate():
+    policy = ActorCritic(4, CARTPOLE_SPEC, seeds=[0, 1])
     with torch.no_grad():
-        policy.critic[0].weight.fill_(float("nan"))
+        policy.critic[0].weight[1].fill_(float("nan"))  # only seed index 1 is broken
     batch = {
-        "obs": torch.randn(64, 4), "actions": torch.randint(0, 2, (64,)), "logprobs": torch.full((64,), -0.7),
-        "advantages": torch.randn(64), "returns": torch.randn(64),
+        "obs": torch.randn(2, 64, 4), "actions": torch.randint(0, 2, (2, 64)), "logprobs": torch.full((2, 64), -0.7),
+        "advantages": torch.randn(2, 64), "value_targets": torch.randn(2, 64),
+        "valid": torch.ones(2, 64, dtype=torch.bool),
     }
     optimizer = torch.optim.Adam(policy.parameters())
-    with pytest.raises(TrainingDivergedError, match=r"PPO update, epoch 0, minibatch 0: .*value_loss.*learning_rate"):
-        ppo_update(policy, optimizer, batch, SMALL, torch.Generator().manual_seed(0))
+    with pytest.raises(TrainingDivergedError,
+                       match=r"the PPO loss is not finite for seed index\(es\) \[1\].*learning_rate \(now 0\.0025\)"):
+        ppo_update(policy, optimizer, batch, SMALL, generators(policy.seeds, "minibatches"))
+
+
+def test_a_nan_loss_in_training_is_noted_with_the_training_iteration():
+    config = SMALL.replace(num_envs=4, num_steps=64, num_seeds=2)
+    policy = ActorCritic(4, CARTPOLE_SPEC, config.hidden_size, config.seeds)
+    with torch.no_grad():
+        policy.critic[0].weight[0].fill_(float("nan"))
+    with pytest.raises(TrainingDivergedError, match=r"the PPO loss is not finite for seed index\(es\) \[0\]") as info:
+        train_ppo(config, policy=policy, progress=False)
+    assert "at training iteration 0 (env step 0)" in info.value.__notes__
 
 
 def test_gaussian_ppo_update_raises_the_likelihood_of_advantaged_actions():
     torch.manual_seed(0)
     spec = ActionSpec(False, 1, low=(-2.0,), high=(2.0,))
-    policy = ActorCritic(3, spec)
-    obs = torch.randn(256, 3)
-    actions = torch.full((256, 1), 1.0)
+    policy = ActorCritic(3, spec, seeds=[0])
+    obs = torch.randn(1, 256, 3)
+    actions = torch.full((1, 256, 1), 1.0)
     with torch.no_grad():
         old = policy.distribution(obs).log_prob(actions)
-    batch = {"obs": obs, "actions": actions, "logprobs": old, "advantages": torch.ones(256) + torch.rand(256),
-             "returns": torch.zeros(256)}
+    batch = {"obs": obs, "actions": actions, "logprobs": old, "advantages": torch.ones(1, 256) + torch.rand(1, 256),
+             "value_targets": torch.zeros(1, 256), "valid": torch.ones(1, 256, dtype=torch.bool)}
     config = PPOConfig(norm_adv=False, update_epochs=4, num_minibatches=2, learning_rate=1e-2)
-    ppo_update(policy, torch.optim.Adam(policy.parameters(), lr=1e-2), batch, config, torch.Generator())
+    ppo_update(policy, torch.optim.Adam(policy.parameters(), lr=1e-2), batch, config, [torch.Generator()])
     with torch.no_grad():
         new = policy.distribution(obs).log_prob(actions)
     assert (new > old).float().mean() > 0.9
@@ -103,16 +149,37 @@ def test_the_clipped_surrogate_stops_the_gradient_only_beyond_the_clip_range_in_
     ratio, advantage, clipped
 ):
     torch.manual_seed(0)
-    policy = ActorCritic(4, ActionSpec(True, 2))
-    obs, actions = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    policy = ActorCritic(4, CARTPOLE_SPEC, seeds=[0])
+    obs, actions = torch.randn(1, 32, 4), torch.randint(0, 2, (1, 32))
     with torch.no_grad():
         old = policy.distribution(obs).log_prob(actions) - torch.log(torch.tensor(ratio))  # pi / pi_old = ratio
     config = PPOConfig(norm_adv=False, vf_coef=0.0, ent_coef=0.0, clip_coef=0.2)
-    loss, stats = ppo_loss(policy, obs, actions, old, torch.full((32,), advantage), torch.zeros(32), config)
-    loss.backward()
+    valid = torch.ones(1, 32, dtype=torch.bool)
+    loss, stats = ppo_loss(policy, obs, actions, old, torch.full((1, 32), advantage), torch.zeros(1, 32), valid,
+                           config)
+    assert loss.shape == (1,)
+    loss.sum().backward()
     grad = sum(p.grad.abs().sum() for p in policy.actor.parameters())
-    assert stats["clip_fraction"] == 1.0
+    assert stats["clip_fraction"].tolist() == [1.0]
     assert (grad == 0) == clipped
+
+
+def test_ppo_loss_leaves_invalid_steps_out_of_every_mean():
+    torch.manual_seed(0)
+    policy = ActorCritic(4, CARTPOLE_SPEC, seeds=[0])
+    obs, actions = torch.randn(1, 8, 4), torch.randint(0, 2, (1, 8))
+    with torch.no_grad():
+        old = policy.distribution(obs).log_prob(actions)
+    adv, targets = torch.randn(1, 8), torch.randn(1, 8)
+    valid = torch.tensor([[True] * 5 + [False] * 3])
+    config = PPOConfig(norm_adv=True)
+    loss, stats = ppo_loss(policy, obs, actions, old, adv, targets, valid, config)
+    # the invalid steps' data can be anything: only the first five enter the loss
+    loss_only_valid, stats_only_valid = ppo_loss(policy, obs[:, :5], actions[:, :5], old[:, :5], adv[:, :5],
+                                                 targets[:, :5], valid[:, :5], config)
+    torch.testing.assert_close(loss, loss_only_valid)
+    for k in stats:
+        torch.testing.assert_close(stats[k], stats_only_valid[k])
 
 
 def test_ppo_runs_on_a_continuous_action_env():
@@ -133,8 +200,8 @@ def test_gail_learns_cartpole_from_the_shipped_demonstrations():
 def test_gail_rewards_are_minus_log_one_minus_d_of_the_trained_discriminator():
     seen = {}
 
-    def keep(row, result):
-        seen["row"], seen["disc"] = row, result.discriminator
+    def keep(result):
+        seen["row"], seen["disc"] = result.history.rows[-1], result.discriminator
         return True
 
     demos = load_demonstrations("cartpole")
@@ -143,6 +210,7 @@ def test_gail_rewards_are_minus_log_one_minus_d_of_the_trained_discriminator():
     # pairs the reward is computed by the same formula from the same D
     obs, actions = demos.tensors()
     d = seen["disc"].prob(obs, actions)
+    assert d.shape == (1, len(obs))
     torch.testing.assert_close(
         reward_from_logits(torch.logit(d.double()), "-log(1-D)"), -torch.log1p(-d.double()), rtol=1e-6, atol=1e-6
     )
@@ -165,17 +233,17 @@ def test_gail_without_demonstrations_needs_an_env_and_still_trains():
 
 def test_frozen_discriminator_keeps_its_initial_weights():
     config = GAILConfig(freeze_discriminator=True, ppo=SMALL)
-    torch.manual_seed(SMALL.seed + 1)
     result = train_gail(load_demonstrations("cartpole"), config, progress=False)
-    torch.manual_seed(SMALL.seed + 1)
-    initial = Discriminator(4, ActionSpec(True, 2))
+    initial = Discriminator(4, CARTPOLE_SPEC, config.disc_hidden_size, SMALL.seeds)
     for p, q in zip(result.discriminator.parameters(), initial.parameters(), strict=True):
-        torch.testing.assert_close(p, q)
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
     assert np.isfinite(result.history["disc_loss"]).all()  # D is still measured, only never trained
 
 
 def test_behaviour_cloning_copies_the_expert():
-    policy, history = train_bc(load_demonstrations("cartpole"), BCConfig(epochs=15))
+    result = train_bc(load_demonstrations("cartpole"), BCConfig(epochs=15))
+    policy, history = result.policy, result.history
+    assert result.completed
     assert history["accuracy"][-1] > 0.9
     assert history["loss"][-1] < history["loss"][0]
     assert run_episodes(policy, "CartPole-v1", 5, seed=11).mean_return >= 400
