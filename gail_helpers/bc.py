@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import torch
 
+from gail_helpers.checks import check_instance
 from gail_helpers.config import BCConfig
-from gail_helpers.demonstrations import Demonstrations
+from gail_helpers.demonstrations import LOAD_HINT, Demonstrations
 from gail_helpers.envs import env_signature
-from gail_helpers.errors import ConfigError, TrainingDivergedError, check_finite
+from gail_helpers.errors import ConfigError, DemonstrationError, TrainingDivergedError, check_finite
 from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
 from gail_helpers.seed_axis import minibatch_indices
@@ -35,6 +36,7 @@ def train_bc(demos: Demonstrations, config: BCConfig | None = None) -> TrainingR
     config = BCConfig() if config is None else config
     if not isinstance(config, BCConfig):
         raise ConfigError(f"train_bc needs a BCConfig, got {type(config).__name__}")
+    check_instance("demos", demos, Demonstrations, LOAD_HINT, DemonstrationError)
     demos.check_env(demos.env_id)
     obs, actions = demos.tensors()
     obs_dim, spec = env_signature(demos.env_id)

@@ -27,9 +27,11 @@ import numpy as np
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
+from gail_helpers.checks import check_bool, check_instance, check_number
 from gail_helpers.config import ConfigError, GAILConfig
-from gail_helpers.demonstrations import Demonstrations
+from gail_helpers.demonstrations import LOAD_HINT, Demonstrations
 from gail_helpers.discriminator import Discriminator
+from gail_helpers.errors import DemonstrationError
 from gail_helpers.evaluation import episode_frames, run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
@@ -122,9 +124,10 @@ class ClassroomDemo:
         animate: bool = True,
     ) -> None:
         self.demos = demos if demos is not None else load_demonstrations("cartpole")
+        check_instance("demos", self.demos, Demonstrations, LOAD_HINT, DemonstrationError)
         self.env_id = env_id or self.demos.env_id
-        self.refresh_seconds = refresh_seconds
-        self.animate = animate
+        self.refresh_seconds = check_number("refresh_seconds", refresh_seconds)
+        self.animate = check_bool("animate", animate)
         self.expert_return = float(self.demos.mean_return)
         step = max(1, len(self.demos.obs) // 2000)
         self._expert_obs = np.asarray(self.demos.obs)[::step]  # enough dots to show where the expert goes

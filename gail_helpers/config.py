@@ -16,6 +16,9 @@ import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
+import numpy as np
+
+from gail_helpers.checks import brief
 from gail_helpers.errors import ConfigError
 
 C = TypeVar("C", bound="Config")
@@ -62,7 +65,8 @@ class Config:
 
     def __post_init__(self) -> None:
         for spec in self.specs():
-            _check_field(type(self).__name__, spec, getattr(self, spec.name))
+            value = _check_field(type(self).__name__, spec, getattr(self, spec.name))
+            object.__setattr__(self, spec.name, value)  # numpy numbers stored as int, float or bool
         self.check_consistency()
 
     def check_consistency(self) -> None:
@@ -115,29 +119,48 @@ class Config:
         return dataclasses.asdict(self)
 
 
-def _check_field(owner: str, spec: FieldSpec, value: Any) -> None:
-    where = f"{owner}.{spec.name}"
+def field_value(where: str, spec: FieldSpec, value: Any) -> Any:
+    """``value`` as the field's own Python type, or :class:`ConfigError` naming ``where``.
+
+    numpy numbers (a seed from ``np.arange``) become int, float or bool, so that they print, compare
+    and save to JSON like the defaults do.  Ranges are not checked here (see :func:`_check_field`):
+    a widget may hold an out-of-range value and say so in its status line.
+    """
     if spec.kind is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be True or False, got {value!r} ({spec.help})")
-        return
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(f"{where} must be True or False, got {brief(value)} ({spec.help})")
+        return bool(value)
     if spec.choices is not None:
-        if value not in spec.choices:
-            raise ConfigError(f"{where} = {value!r} is not allowed: choose one of {list(spec.choices)}")
-        return
+        if not isinstance(value, str) or value not in spec.choices:
+            raise ConfigError(f"{where} = {brief(value)} is not allowed: choose one of {list(spec.choices)}")
+        return str(value)
     if spec.kind is int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise ConfigError(f"{where} must be a whole number, got {value!r} ({spec.help})")
-    elif spec.kind is float:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ConfigError(f"{where} must be a number, got {value!r} ({spec.help})")
-        if not math.isfinite(value):
-            raise ConfigError(f"{where} must be a finite number, got {value!r} ({spec.help})")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{where} must be a whole number, got {brief(value)} ({spec.help})")
+        return int(value)
+    if spec.kind is float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{where} must be a number, got {brief(value)} ({spec.help})")
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not finite:
+            raise ConfigError(f"{where} must be a finite number, got {brief(value)} ({spec.help})")
+        return value if type(value) in (int, float) else float(value)
+    return value
+
+
+def _check_field(owner: str, spec: FieldSpec, value: Any) -> Any:
+    """``value`` as the field's type and inside its range, or :class:`ConfigError`."""
+    where = f"{owner}.{spec.name}"
+    value = field_value(where, spec, value)
     if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
         raise ConfigError(
-            f"{where} = {value!r} is out of range: allowed {spec.low} <= value <= {spec.high} "
+            f"{where} = {brief(value)} is out of range: allowed {spec.low} <= value <= {spec.high} "
             f"({spec.help})"
         )
+    return value
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gail_helpers.checks import check_bool, check_int, shown
 from gail_helpers.envs import env_signature
 from gail_helpers.errors import DataFileError, DemonstrationError
 from gail_helpers.evaluation import Controller, run_episodes
-from gail_helpers.policies import ActorCritic
+from gail_helpers.files import as_path, file_to_read, file_to_write, write_atomically
+from gail_helpers.policies import ActorCritic, describe_actions
 
 FORMAT_VERSION = 1
+LOAD_HINT = "read a file with Demonstrations.load(path), or the shipped ones with experts.load_demonstrations()"
 _KEYS = ("obs", "actions", "episode_lengths", "episode_returns", "env_id", "format_version")
 
 
@@ -34,7 +37,19 @@ class Demonstrations:
     env_id: str
 
     def __post_init__(self) -> None:
+        dtypes = {"obs": "float32", "actions": "int64 or float32", "episode_lengths": "int64",
+                  "episode_returns": "float32"}
+        for name, dtype in dtypes.items():
+            if not isinstance(getattr(self, name), np.ndarray):
+                raise DemonstrationError(f"{name} must be a numpy array ({dtype}), got {shown(getattr(self, name))}: "
+                                         f"convert it with np.asarray")
+        if not isinstance(self.env_id, str):
+            raise DemonstrationError(f"env_id must be the name of a gymnasium environment (a str), got "
+                                     f"{shown(self.env_id)}")
         obs, actions, lengths = self.obs, self.actions, self.episode_lengths
+        if lengths.ndim != 1:
+            raise DemonstrationError(f"episode_lengths must be a 1-D array, one length per episode, got shape "
+                                     f"{lengths.shape}")
         if len(lengths) == 0 or obs.size == 0:
             raise DemonstrationError("demonstrations are empty: at least one episode of one step is needed")
         if obs.ndim != 2 or obs.dtype != np.float32:
@@ -57,6 +72,8 @@ class Demonstrations:
             )
         if self.episode_returns.shape != lengths.shape:
             raise DemonstrationError(f"episode_returns needs one value per episode ({len(lengths)})")
+        if self.episode_returns.dtype.kind not in "iuf":
+            raise DemonstrationError(f"episode_returns must be numbers, got dtype {self.episode_returns.dtype}")
         for name in ("obs", "actions", "episode_returns"):
             values = getattr(self, name)
             if values.dtype.kind == "f" and not np.isfinite(values).all():
@@ -74,6 +91,7 @@ class Demonstrations:
 
     def take(self, n_episodes: int) -> Demonstrations:
         """The first ``n_episodes`` episodes (for 'how many demonstrations are enough?')."""
+        n_episodes = check_int("n_episodes", n_episodes, error=DemonstrationError)
         if not 1 <= n_episodes <= self.n_episodes:
             raise DemonstrationError(f"n_episodes = {n_episodes}: allowed 1..{self.n_episodes}")
         end = int(self.episode_lengths[:n_episodes].sum())
@@ -93,6 +111,7 @@ class Demonstrations:
         fixed-horizon CartPole control, fed demonstrations recorded on CartPole-v1).
         """
         obs_dim, spec = env_signature(env_id)
+        same_env_id = check_bool("same_env_id", same_env_id)
         problems = []
         if same_env_id and env_id != self.env_id:
             problems.append(f"they were recorded on {self.env_id!r}, not {env_id!r}")
@@ -108,43 +127,52 @@ class Demonstrations:
             kind = "discrete" if self.actions.dtype == np.int64 else "continuous"
             problems.append(f"{env_id} has {spec.n}-D continuous actions, the demonstrations have {kind} "
                             f"{self.actions.dtype} actions of shape {self.actions.shape}")
+        elif (self.actions < np.asarray(spec.low)).any() or (self.actions > np.asarray(spec.high)).any():
+            problems.append(f"actions range {self.actions.min(0).tolist()}..{self.actions.max(0).tolist()}, outside "
+                            f"{env_id}'s action box {describe_actions(spec)}")
         if problems:
             raise DemonstrationError("demonstrations do not match the environment: " + "; ".join(problems))
 
     def save(self, path: str | Path) -> None:
-        """Write a compressed ``.npz`` of plain arrays."""
-        np.savez_compressed(
-            path, obs=self.obs, actions=self.actions, episode_lengths=self.episode_lengths,
-            episode_returns=self.episode_returns, env_id=np.array(self.env_id),
-            format_version=np.array(FORMAT_VERSION),
-        )
+        """Write a compressed ``.npz`` of plain arrays to ``path`` (named ``*.npz``), whole or not at all."""
+        path = file_to_write("path", path, ".npz", "Demonstrations.save")
+        arrays = {
+            "obs": self.obs, "actions": self.actions, "episode_lengths": self.episode_lengths,
+            "episode_returns": self.episode_returns, "env_id": np.array(self.env_id),
+            "format_version": np.array(FORMAT_VERSION),
+        }
+        write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Demonstrations:
         """Read a file written by :meth:`save` (``allow_pickle=False``: arrays only, no code)."""
-        path = Path(path)
-        if not path.is_file():
-            raise DataFileError(f"demonstrations file {path} does not exist")
+        path = file_to_read(as_path("path", path), "demonstrations file")
         if not zipfile.is_zipfile(path):
             raise DataFileError(f"{path} is not a .npz (zip) archive: demonstrations are saved by Demonstrations.save")
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except ValueError as exc:  # numpy refuses object arrays when allow_pickle=False
-            raise DataFileError(
-                f"{path} holds pickled Python objects, which are refused: only plain arrays load"
-            ) from exc
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise DataFileError(f"{path} is a damaged .npz archive: {exc}") from exc
+        except ValueError as exc:
+            if str(exc).startswith("Object arrays cannot be loaded"):  # numpy's refusal with allow_pickle=False
+                raise DataFileError(
+                    f"{path} holds pickled Python objects, which are refused: only plain arrays load"
+                ) from exc
+            raise DataFileError(f"{path} is a damaged .npz archive: an array's header is unreadable ({exc})") from exc
+        except Exception as exc:  # zlib.error, BadZipFile, EOFError, a bad CRC...: with allow_pickle=False no code ran
+            raise DataFileError(f"{path} is a damaged .npz archive: {exc!r}") from exc
         missing = [k for k in _KEYS if k not in arrays]
         if missing:
             raise DataFileError(f"{path} is not a demonstrations file: it lacks {missing}")
-        if arrays["format_version"].shape != () or arrays["format_version"].item() != FORMAT_VERSION:
-            version = arrays["format_version"]
-            raise DataFileError(f"{path} has format version {version}, this package reads {FORMAT_VERSION}")
+        version, env_id = arrays["format_version"], arrays["env_id"]
+        if version.shape != () or version.dtype.kind not in "iu" or version.item() != FORMAT_VERSION:
+            whole = version.shape == () and version.dtype.kind in "iu"
+            found = version.item() if whole else f"{version!r}, not a whole number"
+            raise DataFileError(f"{path} has format version {found}, this package reads {FORMAT_VERSION}")
+        if env_id.shape != () or env_id.dtype.kind != "U":
+            raise DataFileError(f"{path} has env_id {env_id!r}: expected one environment name (a str)")
         return cls(
             obs=arrays["obs"], actions=arrays["actions"], episode_lengths=arrays["episode_lengths"],
-            episode_returns=arrays["episode_returns"], env_id=str(arrays["env_id"]),
+            episode_returns=arrays["episode_returns"], env_id=str(env_id),
         )
 
 

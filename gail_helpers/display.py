@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 from IPython.display import Markdown
 
+from gail_helpers.checks import shown
+from gail_helpers.errors import InputError
+
 
 def show_source(obj: Callable | type | types.ModuleType, start: str | None = None, end: str | None = None) -> Markdown:
     """The installed source of ``obj`` as a highlighted code block.
@@ -17,7 +20,13 @@ def show_source(obj: Callable | type | types.ModuleType, start: str | None = Non
     and including the first later one containing ``end`` are shown: the lines being taught.
     Because the notebook shows the package's real code, the lesson and the code cannot drift.
     """
-    lines = inspect.getsource(obj).splitlines()
+    for name, text in (("start", start), ("end", end)):
+        if text is not None and not isinstance(text, str):
+            raise InputError(f"{name} must be None or a line's text (a str), got {shown(text)}")
+    try:
+        lines = inspect.getsource(obj).splitlines()
+    except (TypeError, OSError) as exc:
+        raise InputError(f"show_source needs a function, class or module with source code, got {shown(obj)}") from exc
     if start is not None:
         first = next((i for i, line in enumerate(lines) if start in line), None)
         if first is None:

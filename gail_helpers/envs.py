@@ -21,6 +21,9 @@ from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorE
 from gymnasium.vector import AutoresetMode, VectorEnv
 from torch import nn
 
+from gail_helpers.checks import as_float_array, check_bool, check_int, shown
+from gail_helpers.errors import InputError
+
 FIXED_HORIZON_CARTPOLE = "CartPoleFixedHorizon-v0"
 
 
@@ -32,6 +35,18 @@ class ActionSpec:
     n: int
     low: tuple[float, ...] = ()
     high: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "discrete", check_bool("ActionSpec.discrete", self.discrete))
+        object.__setattr__(self, "n", check_int("ActionSpec.n", self.n, low=1))
+        for name in ("low", "high"):
+            value = as_float_array(f"ActionSpec.{name}", getattr(self, name))
+            if value.shape != ((0,) if self.discrete else (self.n,)) or np.isnan(value).any():
+                allowed = "empty for discrete actions" if self.discrete else f"{self.n} numbers, one per dimension"
+                raise InputError(f"ActionSpec.{name} must be {allowed}, got {shown(getattr(self, name))}")
+            object.__setattr__(self, name, tuple(float(v) for v in value))
+        if any(lo > hi for lo, hi in zip(self.low, self.high, strict=True)):
+            raise InputError(f"ActionSpec.low must be <= high in every dimension, got {self.low} and {self.high}")
 
     @classmethod
     def from_space(cls, space: spaces.Space) -> ActionSpec:
@@ -45,7 +60,7 @@ class ActionSpec:
                 low=tuple(float(v) for v in space.low),
                 high=tuple(float(v) for v in space.high),
             )
-        raise ValueError(f"unsupported action space {space}: allowed are Discrete and 1-D Box")
+        raise InputError(f"unsupported action space {space}: allowed are Discrete and 1-D Box")
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -66,32 +81,40 @@ class ActionSpec:
 
 def make_vector_env(env_id: str, num_envs: int, seed: int, render_mode: str | None = None) -> VectorEnv:
     """``num_envs`` copies of ``env_id``, reset with ``seed`` (copy i gets seed + i)."""
-    if num_envs < 1:
-        raise ValueError(f"num_envs = {num_envs}: allowed is 1 or more")
+    num_envs = check_int("num_envs", num_envs, low=1)
+    seed = check_int("seed", seed, low=0)
+    if render_mode is not None and not isinstance(render_mode, str):
+        raise InputError(f"render_mode must be None or a str such as 'rgb_array', got {shown(render_mode)}")
     spec = _registered(env_id)
     mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, render_mode=render_mode)
     autoreset = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
     if autoreset != AutoresetMode.NEXT_STEP:
-        raise ValueError(f"{env_id} uses autoreset mode {autoreset}; rollouts here expect NEXT_STEP")
+        raise InputError(f"{env_id} uses autoreset mode {autoreset}; rollouts here expect NEXT_STEP")
     envs.reset(seed=seed)
     return envs
 
 
 def _registered(env_id: str) -> gym.envs.registration.EnvSpec:
+    if not isinstance(env_id, str):
+        raise InputError(f"env_id must be a gymnasium environment's name such as 'CartPole-v1', got {shown(env_id)}")
     try:
         return gym.spec(env_id)
     except gym.error.Error as exc:
-        raise ValueError(f"unknown environment {env_id!r}: {exc}") from exc
+        raise InputError(f"unknown environment {env_id!r}: {exc}") from exc
 
 
 def env_signature(env_id: str) -> tuple[int, ActionSpec]:
     """(observation size, action spec) of ``env_id``; observations must be 1-D boxes."""
-    env = gym.make(_registered(env_id))
+    spec = _registered(env_id)
+    try:
+        env = gym.make(spec)
+    except gym.error.Error as exc:  # e.g. a missing optional dependency (Box2D, MuJoCo)
+        raise InputError(f"environment {env_id!r} cannot be made here: {exc}") from exc
     try:
         obs_space = env.observation_space
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-            raise ValueError(f"{env_id} has observation space {obs_space}: allowed is a 1-D Box")
+            raise InputError(f"{env_id} has observation space {obs_space}: allowed is a 1-D Box")
         return int(obs_space.shape[0]), ActionSpec.from_space(env.action_space)
     finally:
         env.close()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["ConfigError", "DataFileError", "DemonstrationError", "TrainingDivergedError", "check_finite"]
+__all__ = [
+    "ConfigError",
+    "DataFileError",
+    "DemonstrationError",
+    "GridworldError",
+    "InputError",
+    "TrainingDivergedError",
+    "check_finite",
+]
 
 
 class ConfigError(ValueError):
@@ -17,6 +25,19 @@ class DemonstrationError(ValueError):
 
 class DataFileError(ValueError):
     """A file is missing, corrupt, or not one that gail_helpers wrote."""
+
+
+class GridworldError(ValueError):
+    """Bad input to a gridworld function: wrong shape, non-finite values, or out-of-range ids."""
+
+
+class InputError(ValueError, TypeError):
+    """An argument of the wrong type or value, or one that does not fit the others (a policy built for
+    another environment's observations or actions, say).
+
+    It is both a ValueError and a TypeError, so code catching either of Python's usual errors for a bad
+    argument still catches it.
+    """
 
 
 class TrainingDivergedError(FloatingPointError):

@@ -9,9 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gail_helpers.envs import make_vector_env
+from gail_helpers.checks import as_array, check_bool, check_callable, check_instance, check_int, shown
+from gail_helpers.envs import ActionSpec, env_signature, make_vector_env
+from gail_helpers.errors import InputError
 from gail_helpers.policies import ActorCritic, to_env_action
 from gail_helpers.seeding import HELD_OUT_EVAL_SEED, generators
+
+MAX_EPISODES = 1_000
+"""Episodes run side by side in one call at most (each is an environment copy in memory)."""
 
 Controller = Callable[[np.ndarray], np.ndarray]
 """Anything mapping a batch of observations [N, obs_dim] to a batch of env actions."""
@@ -44,13 +49,50 @@ class EpisodeBatch:
         return np.array([len(o) for o in self.observations])
 
 
-def as_controller(policy: ActorCritic | Controller, deterministic: bool = True, seed: int = 0) -> Controller:
+def as_controller(
+    policy: ActorCritic | Controller, deterministic: bool = True, seed: int = 0, env_id: str | None = None
+) -> Controller:
     """A one-seed policy network becomes ``obs -> actions`` (greedy, or sampled with a generator
-    seeded by ``seed``); other controllers pass through."""
+    seeded by ``seed``); other controllers pass through.
+
+    With ``env_id``, the policy must fit that environment, and a controller's actions are checked
+    at every step: an action the environment would refuse, or silently clip, raises :class:`InputError`.
+    """
+    deterministic = check_bool("deterministic", deterministic)
+    seed = check_int("seed", seed, low=0)
     if isinstance(policy, ActorCritic):
+        if policy.num_seeds != 1:
+            raise InputError(f"this policy holds {policy.num_seeds} seeds {policy.seeds}: take one with "
+                             "policy.seed_policy(i), or use run_episodes_per_seed")
+        if env_id is not None:
+            policy.check_env(env_id)
         noise = None if deterministic else generators([seed], "actions")
         return lambda obs: policy.predict(obs, noise)
-    return policy
+    check_callable("policy", policy, "an ActorCritic or a controller (a function from observations [N, obs_dim] "
+                   "to actions [N, ...])")
+    if env_id is None:
+        return policy
+    _, spec = env_signature(env_id)
+    return lambda obs: check_actions(policy(obs), spec, len(obs), env_id)
+
+
+def check_actions(actions: object, spec: ActionSpec, n: int, env_id: str) -> np.ndarray:
+    """A controller's actions for ``n`` observations as an array ``env_id`` takes, or :class:`InputError`:
+    discrete ones whole numbers below ``spec.n``, continuous ones finite and inside the action box."""
+    a = as_array("the controller's actions", actions)
+    shape = (n,) if spec.discrete else (n, spec.n)
+    problem = ""
+    if a.shape != shape:
+        problem = f"shape {a.shape}, expected {shape}"
+    elif spec.discrete and (a.dtype.kind not in "biu" or a.min() < 0 or a.max() >= spec.n):
+        problem = f"values {np.unique(a)[:5].tolist()}, expected whole numbers in 0..{spec.n - 1}"
+    elif not spec.discrete and (a.dtype.kind not in "iuf" or not np.isfinite(a).all()):
+        problem = "values that are not finite numbers"
+    elif not spec.discrete and ((a < np.asarray(spec.low)).any() or (a > np.asarray(spec.high)).any()):
+        problem = f"values outside the action box {list(spec.low)}..{list(spec.high)}: clip them"
+    if problem:
+        raise InputError(f"the controller's actions do not fit {env_id}: it returned {problem} ({shown(actions)})")
+    return a.astype(np.int64) if a.dtype.kind == "b" else a
 
 
 def run_episodes(
@@ -65,7 +107,10 @@ def run_episodes(
     A policy network (one seed) acts greedily unless ``deterministic=False``.  Each copy's first
     episode is recorded; the loop ends when every copy has finished one.
     """
-    act = as_controller(policy, deterministic, seed)
+    env_signature(env_id)  # a registered environment that can be made here, or InputError
+    seed = check_int("seed", seed, low=0, high=2**32 - 1 - MAX_EPISODES)
+    act = as_controller(policy, deterministic, seed, env_id)
+    episodes = check_int("episodes", episodes, low=1, high=MAX_EPISODES)
     return _run_groups(lambda obs: act(obs[0])[None], env_id, episodes, [seed])[0]
 
 
@@ -75,6 +120,10 @@ def run_episodes_per_seed(
     """Greedy episodes of every seed of ``policy`` at once: seed s runs on episodes seeded
     ``s + seed_offset`` (what :func:`run_episodes` gives ``policy.seed_policy(i)``), one forward pass
     for all seeds per step.  Returns one batch per seed."""
+    check_instance("policy", policy, ActorCritic, "run_episodes takes controllers")
+    policy.check_env(env_id)
+    episodes = check_int("episodes", episodes, low=1, high=MAX_EPISODES)
+    seed_offset = check_int("seed_offset", seed_offset, low=0)
 
     def act(obs: np.ndarray) -> np.ndarray:
         action, _, _ = policy.act(torch.as_tensor(obs, dtype=torch.float32))
@@ -86,8 +135,6 @@ def run_episodes_per_seed(
 def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -> list[EpisodeBatch]:
     """One vector env of ``episodes`` copies per seed in ``seeds``; ``act`` maps obs [G, E, obs_dim]
     to actions [G, E, ...] for all G groups at once.  Returns one batch per group."""
-    if episodes < 1:
-        raise ValueError(f"episodes = {episodes}: allowed is 1 or more")
     groups = [make_vector_env(env_id, episodes, s) for s in seeds]
     try:
         obs = np.stack([envs.reset(seed=s)[0] for envs, s in zip(groups, seeds, strict=True)])
@@ -122,6 +169,8 @@ def random_controller(env_id: str, seed: int = 0) -> Controller:
     """Uniformly random actions (the 'random' reference line in return plots)."""
     import gymnasium as gym
 
+    seed = check_int("seed", seed, low=0)
+    env_signature(env_id)  # a registered environment that can be made here, or InputError
     space = gym.make(env_id).action_space
     space.seed(seed)
     return lambda obs: np.stack([space.sample() for _ in range(len(obs))])
@@ -133,7 +182,10 @@ def episode_frames(
     """Render one greedy episode as ``rgb_array`` frames (offscreen); returns (frames, return)."""
     import gymnasium as gym
 
-    act = as_controller(policy)
+    env_signature(env_id)  # a registered environment that can be made here, or InputError
+    act = as_controller(policy, env_id=env_id)
+    seed = check_int("seed", seed, low=0)
+    max_steps = check_int("max_steps", max_steps, low=1)
     # render offscreen, no sound: without these SDL prints "XDG_RUNTIME_DIR is invalid" on headless machines
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gail_helpers.checks import as_float_array, check_number, shown
 from gail_helpers.config import PPOConfig
 from gail_helpers.demonstrations import Demonstrations, record_demonstrations
+from gail_helpers.errors import InputError
 from gail_helpers.evaluation import run_episodes
 from gail_helpers.policies import ActorCritic, load_policy, save_policy
 from gail_helpers.seeding import DEMO_SEED
@@ -48,8 +50,10 @@ class StyledCartPoleController:
     """
 
     def __init__(self, target: float = 1.0, gains: tuple[float, float, float, float] = (2.0, 3.0, 20.0, 4.0)) -> None:
-        self.target = target
-        self.gains = np.asarray(gains, dtype=np.float32)
+        self.target = check_number("target", target)
+        self.gains = as_float_array("gains", gains).astype(np.float32)
+        if self.gains.shape != (4,) or not np.isfinite(self.gains).all():
+            raise InputError(f"gains must be 4 finite numbers, one per CartPole observation, got {shown(gains)}")
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Actions [N] (int64) for observations [N, 4]."""
@@ -64,8 +68,8 @@ def load_expert() -> ActorCritic:
 
 def load_demonstrations(name: str = "cartpole") -> Demonstrations:
     """Shipped demonstrations: ``"cartpole"`` (PPO expert) or ``"cartpole_styled"`` (x = +1)."""
-    if name not in DEMO_FILES:
-        raise ValueError(f"no demonstrations named {name!r}: choose one of {sorted(DEMO_FILES)}")
+    if not isinstance(name, str) or name not in DEMO_FILES:
+        raise InputError(f"no demonstrations named {name!r}: choose one of {sorted(DEMO_FILES)}")
     return Demonstrations.load(DEMO_FILES[name])
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import torch
 
+from gail_helpers.checks import check_instance
 from gail_helpers.config import GAILConfig
-from gail_helpers.demonstrations import Demonstrations
+from gail_helpers.demonstrations import LOAD_HINT, Demonstrations
 from gail_helpers.discriminator import Discriminator, DiscriminatorTrainer
 from gail_helpers.envs import env_signature
 from gail_helpers.errors import ConfigError, DemonstrationError
@@ -75,7 +76,8 @@ def train_gail(
         if env_id is None:
             raise DemonstrationError("with demos=None (the no-demonstrations control) pass env_id")
     else:
-        env_id = env_id or demos.env_id
+        check_instance("demos", demos, Demonstrations, LOAD_HINT, DemonstrationError)
+        env_id = demos.env_id if env_id is None else env_id
         demos.check_env(env_id, same_env_id)
     obs_dim, spec = env_signature(env_id)
     if demos is None:

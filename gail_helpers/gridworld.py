@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gail_helpers.checks import as_float_array, check_instance, check_int
 from gail_helpers.config import GridworldConfig
+from gail_helpers.errors import GridworldError
 
 ACTION_NAMES = ("up", "down", "left", "right")
 # (dx, dy) per action; y grows downwards (row 0 is the top row).
 ACTION_DELTAS = ((0, -1), (0, 1), (-1, 0), (1, 0))
 N_ACTIONS = len(ACTION_NAMES)
-
-
-class GridworldError(ValueError):
-    """Bad input to a gridworld function: wrong shape, non-finite values, or out-of-range ids."""
 
 
 @dataclass(eq=False)
@@ -80,6 +78,7 @@ class Gridworld:
 
     def state_to_xy(self, state: int) -> tuple[int, int]:
         """Column ``x`` and row ``y`` of a state (row 0 is the top row)."""
+        state = check_int("state", state, error=GridworldError)
         if not 0 <= state < self.n_states:
             raise GridworldError(f"state {state} is out of range: allowed 0..{self.n_states - 1}")
         y, x = divmod(int(state), self.size)
@@ -87,6 +86,7 @@ class Gridworld:
 
     def xy_to_state(self, x: int, y: int) -> int:
         """State id of the cell at column ``x``, row ``y``: ``s = y * size + x``."""
+        x, y = check_int("x", x, error=GridworldError), check_int("y", y, error=GridworldError)
         if not (0 <= x < self.size and 0 <= y < self.size):
             raise GridworldError(f"cell (x={x}, y={y}) is off the grid: allowed 0 <= x, y <= {self.size - 1}")
         return int(y) * self.size + int(x)
@@ -98,7 +98,7 @@ class Gridworld:
 
 def check_reward(reward: np.ndarray, n_states: int) -> np.ndarray:
     """Return ``reward`` as a float array of shape ``[n_states]``, or raise :class:`GridworldError`."""
-    reward = np.asarray(reward, dtype=float)
+    reward = as_float_array("reward", reward, GridworldError)
     if reward.shape != (n_states,):
         raise GridworldError(
             f"reward must have shape ({n_states},) (one number per state), got shape {reward.shape}"
@@ -132,12 +132,17 @@ LAVA_REWARD = -1.0
 STEP_REWARD = -0.05
 
 
+_SIZE = next(spec for spec in GridworldConfig.specs() if spec.name == "size")
+
+
 def course_reward(size: int) -> np.ndarray:
     """The course's reward layout for a ``size x size`` grid, shape ``[size * size]``.
 
     Goal (``+1``) in the bottom-right corner; a lava bar (``-1``) across the middle that leaves a
     gap on the left, so the best route from the top goes around it; ``-0.05`` everywhere else.
+    ``size`` is in GridworldConfig's range (at least 3, the smallest grid with room for that layout).
     """
+    size = check_int("size", size, low=_SIZE.low, high=_SIZE.high, error=GridworldError)
     grid = np.full((size, size), STEP_REWARD)
     mid = size // 2
     grid[mid - 1, size // 4 : size - 1] = LAVA_REWARD  # a bar with gaps at both ends
@@ -158,6 +163,11 @@ def make_course_gridworld(config: GridworldConfig | None = None) -> Gridworld:
     return Gridworld(config, course_reward(config.size))
 
 
+def check_world(world: Gridworld) -> Gridworld:
+    """``world`` unchanged if it is a :class:`Gridworld`, else :class:`GridworldError`."""
+    return check_instance("world", world, Gridworld, "make_course_gridworld() builds one", GridworldError)
+
+
 def time_policies(world: Gridworld, policy: np.ndarray, horizon: int) -> np.ndarray:
     """Check a policy and return it as one ``[S, A]`` matrix per time step, shape ``[horizon, S, A]``.
 
@@ -165,8 +175,9 @@ def time_policies(world: Gridworld, policy: np.ndarray, horizon: int) -> np.ndar
     ``[T, S, A]`` with ``T >= horizon`` (the first ``horizon`` steps are used).  Every row must be a
     probability distribution over actions: entries ``>= 0`` summing to 1.
     """
-    check_positive_int("horizon", horizon)
-    policy = np.asarray(policy, dtype=float)
+    check_world(world)
+    check_horizon(horizon)
+    policy = as_float_array("policy", policy, GridworldError)
     S, A = world.n_states, world.n_actions
     if policy.shape == (S, A):
         policy = np.broadcast_to(policy, (horizon, S, A))
@@ -186,10 +197,24 @@ def time_policies(world: Gridworld, policy: np.ndarray, horizon: int) -> np.ndar
     return policy
 
 
-def check_positive_int(name: str, value: int) -> None:
-    """Raise :class:`GridworldError` unless ``value`` is a whole number ``>= 1``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise GridworldError(f"{name} must be a whole number >= 1, got {value!r}")
+MAX_HORIZON = 10_000
+"""The longest horizon the tabular functions take (MaxEntIRLConfig allows 500): each step is a pass over the world."""
+
+MAX_PAIRS = 10_000_000
+"""The most (state, action) pairs :func:`sample_trajectories` draws at once (``n * horizon``, 160 MB)."""
+
+
+def check_positive_int(name: str, value: int) -> int:
+    """``value`` if it is a whole number ``>= 1``, else :class:`GridworldError`."""
+    return check_int(name, value, low=1, error=GridworldError)
+
+
+def check_horizon(horizon: int) -> int:
+    """``horizon`` if it is a whole number in ``1..MAX_HORIZON``, else :class:`GridworldError`."""
+    horizon = check_positive_int("horizon", horizon)
+    if horizon > MAX_HORIZON:
+        raise GridworldError(f"horizon = {horizon} is too long: allowed up to {MAX_HORIZON:,} steps")
+    return horizon
 
 
 def sample_trajectories(world: Gridworld, policy: np.ndarray, n: int, horizon: int, seed: int) -> np.ndarray:
@@ -202,9 +227,12 @@ def sample_trajectories(world: Gridworld, policy: np.ndarray, n: int, horizon: i
     Returns:
         int array ``[n, horizon, 2]``: ``traj[i, t] = (s_t, a_t)`` for episode ``i``.
     """
-    check_positive_int("n", n)
+    check_world(world)
+    n, horizon = check_positive_int("n", n), check_horizon(horizon)
     policies = time_policies(world, policy, horizon)
-    rng = np.random.default_rng(seed)
+    if n * horizon > MAX_PAIRS:
+        raise GridworldError(f"n * horizon = {n} * {horizon} pairs is too many: allowed up to {MAX_PAIRS:,}")
+    rng = np.random.default_rng(check_int("seed", seed, low=0, error=GridworldError))
     out = np.empty((n, horizon, 2), dtype=int)
     states = _sample_rows(rng, np.broadcast_to(world.start_dist, (n, world.n_states)))
     for t in range(horizon):

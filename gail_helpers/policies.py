@@ -9,20 +9,18 @@ and values [S, B]; seed s's numbers come from seed s's networks only (:mod:`gail
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical, Distribution, Independent, Normal
 
-from gail_helpers.envs import ActionSpec
-from gail_helpers.errors import DataFileError
+from gail_helpers.checks import as_float_array, check_instance, check_int, check_seeds, shown
+from gail_helpers.envs import ActionSpec, env_signature
+from gail_helpers.errors import DataFileError, InputError
+from gail_helpers.files import as_path, file_to_write, write_atomically
 from gail_helpers.networks import mlp, take_seed
 from gail_helpers.seeding import generators
 
@@ -32,10 +30,10 @@ class ActorCritic(nn.Module):
 
     def __init__(self, obs_dim: int, action_spec: ActionSpec, hidden_size: int = 64, seeds: list[int] = (0,)) -> None:
         super().__init__()
-        self.obs_dim = obs_dim
-        self.action_spec = action_spec
-        self.hidden_size = hidden_size
-        self.seeds = list(seeds)
+        self.obs_dim = check_int("obs_dim", obs_dim, low=1)
+        self.action_spec = check_instance("action_spec", action_spec, ActionSpec, "see ActionSpec.from_space")
+        self.hidden_size = check_int("hidden_size", hidden_size, low=1)
+        self.seeds = check_seeds("seeds", seeds)
         init = generators(self.seeds, "policy_init")
         self.actor = mlp(obs_dim, action_spec.n, init, hidden_size, out_gain=0.01)
         self.critic = mlp(obs_dim, 1, init, hidden_size, out_gain=1.0)
@@ -80,14 +78,28 @@ class ActorCritic(nn.Module):
         """One seed's actions, numpy in [B, obs_dim], numpy out [B, ...], ready for ``env.step``:
         greedy, or sampled with the generator in ``noise`` (a list of one)."""
         if self.num_seeds != 1:
-            raise ValueError(
+            raise InputError(
                 f"this policy holds {self.num_seeds} seeds {self.seeds}: take one with policy.seed_policy(i)"
             )
+        obs = as_float_array("obs", obs)
+        if obs.ndim != 2 or obs.shape[1] != self.obs_dim or not np.isfinite(obs).all():
+            hint = " (one observation o: pass o[None])" if obs.shape == (self.obs_dim,) else ""
+            raise InputError(f"obs must be a finite array [batch, {self.obs_dim}]{hint}, got {shown(obs)}")
         action, _, _ = self.act(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0), noise)
         return to_env_action(action[0], self.action_spec)
 
+    def check_env(self, env_id: str, name: str = "policy") -> None:
+        """Raise :class:`InputError` unless this policy's observations and actions are ``env_id``'s."""
+        obs_dim, spec = env_signature(env_id)
+        if (self.obs_dim, self.action_spec) != (obs_dim, spec):
+            raise InputError(
+                f"{name} does not fit {env_id}: it takes {self.obs_dim} observation values and gives "
+                f"{describe_actions(self.action_spec)}; {env_id} has {obs_dim} and {describe_actions(spec)}"
+            )
+
     def seed_policy(self, index: int) -> ActorCritic:
         """A one-seed copy of seed number ``index`` (0 .. S-1), to evaluate, animate or save."""
+        index = check_int("index", index)
         if not 0 <= index < self.num_seeds:
             raise IndexError(f"seed index {index}: allowed 0..{self.num_seeds - 1} (seeds {self.seeds})")
         single = ActorCritic(self.obs_dim, self.action_spec, self.hidden_size, [self.seeds[index]])
@@ -111,6 +123,13 @@ def sample(dist: Distribution, noise: list[torch.Generator]) -> torch.Tensor:
     return normal.loc + normal.scale * z
 
 
+def describe_actions(spec: ActionSpec) -> str:
+    """'2 discrete actions' or '1-D continuous actions in [-2.0, 2.0]', for messages."""
+    if spec.discrete:
+        return f"{spec.n} discrete actions"
+    return f"{spec.n}-D continuous actions in {list(spec.low)}..{list(spec.high)}"
+
+
 def to_env_action(action: torch.Tensor, spec: ActionSpec) -> np.ndarray:
     """Convert actions to what the env accepts (clip continuous ones to the box)."""
     a = action.numpy()
@@ -121,10 +140,10 @@ def to_env_action(action: torch.Tensor, spec: ActionSpec) -> np.ndarray:
 
 def save_policy(policy: ActorCritic, path: str | Path, **info: object) -> None:
     """Write ``path`` (a ``.pt`` file: a plain state_dict) and beside it ``.json`` metadata
-    (architecture, seeds and ``info``).  Each file is written whole or not at all."""
-    path = Path(path)
-    if path.suffix != ".pt":
-        raise DataFileError(f"save_policy writes a .pt file and a .json beside it: got {str(path)!r}, use a .pt name")
+    (architecture, seeds and ``info``: JSON values, numpy numbers and arrays too).  Each file is
+    written whole or not at all, and nothing is written unless both can be."""
+    check_instance("policy", policy, ActorCritic)
+    path = file_to_write("path", path, ".pt", "save_policy")
     meta = {
         "obs_dim": policy.obs_dim,
         "hidden_size": policy.hidden_size,
@@ -132,22 +151,19 @@ def save_policy(policy: ActorCritic, path: str | Path, **info: object) -> None:
         "action_spec": asdict(policy.action_spec),
         **info,
     }
+    try:
+        text = json.dumps(meta, indent=2, sort_keys=True, default=_plain, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"save_policy's info must be JSON values (numbers, str, lists, dicts): {exc}") from None
     write_atomically(path, lambda f: torch.save(policy.state_dict(), f))
-    text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
     write_atomically(path.with_suffix(".json"), lambda f: f.write(text.encode()))
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """``write`` into a temporary file beside ``path``, then rename it over ``path``: a reader
-    never sees half a file, and an error leaves the old file as it was."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _plain(value: object) -> object:
+    """numpy numbers and arrays as JSON values (json.dumps' ``default``)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
@@ -155,17 +171,23 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
 
     Weights are read with ``torch.load(weights_only=True)``: tensors only, no pickled code.
     """
-    path = Path(path)
+    path = as_path("path", path)
+    if path.suffix != ".pt":
+        raise DataFileError(f"load_policy reads a .pt file written by save_policy (with a .json beside it), got "
+                            f"{str(path)!r}")
     meta_path = path.with_suffix(".json")
     for p in (path, meta_path):
+        if p.is_dir():
+            raise DataFileError(f"policy file {p} is a folder, not a file")
         if not p.is_file():
             raise DataFileError(f"policy file {p} is missing: save_policy writes both {path.name} and {meta_path.name}")
     try:
         meta = json.loads(meta_path.read_text())
-        spec = ActionSpec(**{**meta["action_spec"], "low": tuple(meta["action_spec"]["low"]),
-                             "high": tuple(meta["action_spec"]["high"])})
-        policy = ActorCritic(int(meta["obs_dim"]), spec, int(meta["hidden_size"]), [int(x) for x in meta["seeds"]])
-    except (ValueError, KeyError, TypeError) as exc:
+        spec = ActionSpec(**meta["action_spec"])
+        obs_dim = check_int("obs_dim", meta["obs_dim"], low=1)
+        hidden = check_int("hidden_size", meta["hidden_size"], low=1)
+        seeds = check_seeds("seeds", meta["seeds"])
+    except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and InputError are ValueErrors
         raise DataFileError(f"{meta_path} is not policy metadata written by save_policy: {exc!r}") from exc
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
@@ -179,6 +201,13 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
     broken = [k for k, v in state.items() if not (isinstance(v, torch.Tensor) and torch.isfinite(v).all())]
     if broken:
         raise DataFileError(f"{path} has NaN, infinite or non-tensor weights in {broken}: regenerate or retrain it")
+    first = state.get("actor.0.weight")
+    expected = (len(seeds), obs_dim, hidden)
+    if first is None or tuple(first.shape) != expected:  # checked before building: a huge obs_dim allocates nothing
+        got = "no such weight" if first is None else f"the file has {tuple(first.shape)}"
+        raise DataFileError(f"{path} does not fit the architecture in {meta_path.name}: size mismatch for "
+                            f"actor.0.weight: {got}, the metadata asks for {expected} (seeds, obs_dim, hidden_size)")
+    policy = ActorCritic(obs_dim, spec, hidden, seeds)
     try:
         policy.load_state_dict(state)
     except RuntimeError as exc:

@@ -14,6 +14,7 @@ import torch
 from torch.nn.functional import softplus
 
 from gail_helpers.config import REWARD_FORMS
+from gail_helpers.errors import ConfigError
 
 
 def reward_from_logits(logits: torch.Tensor, form: str = "-log(1-D)") -> torch.Tensor:
@@ -24,4 +25,4 @@ def reward_from_logits(logits: torch.Tensor, form: str = "-log(1-D)") -> torch.T
         return -softplus(-logits)  # log D = -softplus(-l): a cost for every step, so ending early pays
     if form == "logit":
         return logits  # log D - log(1 - D) = l: neither a bonus nor a cost by itself
-    raise ValueError(f"reward form {form!r} is not allowed: choose one of {list(REWARD_FORMS)}")
+    raise ConfigError(f"reward form {form!r} is not allowed: choose one of {list(REWARD_FORMS)}")

@@ -20,9 +20,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from gail_helpers.checks import check_bool, check_callable, check_instance, shown
 from gail_helpers.config import PPOConfig
 from gail_helpers.envs import env_signature
-from gail_helpers.errors import ConfigError, TrainingDivergedError, check_finite
+from gail_helpers.errors import ConfigError, InputError, TrainingDivergedError, check_finite
 from gail_helpers.evaluation import run_episodes_per_seed
 from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
@@ -62,7 +63,7 @@ class TrainingResult:
     def history(self) -> History:
         """The history of a one-seed run (with several seeds, use ``histories``)."""
         if len(self.histories) != 1:
-            raise ValueError(f"this run trained {len(self.seeds)} seeds {self.seeds}: use result.histories[i]")
+            raise InputError(f"this run trained {len(self.seeds)} seeds {self.seeds}: use result.histories[i]")
         return self.histories[0]
 
     @property
@@ -97,8 +98,17 @@ def train_ppo(
     if not isinstance(config, PPOConfig):
         raise ConfigError(f"train_ppo needs a PPOConfig, got {type(config).__name__}")
     obs_dim, spec = env_signature(env_id)
+    if reward_model is not None and not callable(getattr(reward_model, "relabel", None)):
+        raise InputError(f"reward_model must be None or a RewardModel (with a relabel(rollout) method, like GAIL's), "
+                         f"got {shown(reward_model)}")
+    if callback is not None:
+        check_callable("callback", callback, "None or a function of the TrainingResult (return True to stop)")
+    progress = check_bool("progress", progress)
     if policy is None:
         policy = ActorCritic(obs_dim, spec, config.hidden_size, config.seeds)
+    else:
+        check_instance("policy", policy, ActorCritic, "None trains new ones")
+        policy.check_env(env_id)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5, fused=True)
     shuffles = generators(policy.seeds, "minibatches")
     watch = Stopwatch()
