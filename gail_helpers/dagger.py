@@ -34,12 +34,7 @@ from gail_helpers.envs import env_signature
 from gail_helpers.evaluation import Controller, as_controller, run_episodes_per_seed
 from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
-from gail_helpers.seeding import HELD_OUT_EVAL_SEED
-
-DAGGER_ROLLOUT_SEED = 3_000_000
-"""The learner's data-collecting episodes in round i are seeded from ``DAGGER_ROLLOUT_SEED + 1000 * i``:
-apart from the demonstrations' and the evaluations' start states."""
-
+from gail_helpers.seeding import DAGGER_ROLLOUT_SEED, HELD_OUT_EVAL_SEED
 
 @dataclass
 class DaggerResult:

@@ -26,6 +26,10 @@ HELD_OUT_EVAL_SEED = 2_000_000
 DEMO_SEED = 2024
 """The shipped demonstrations start from the episodes seeded ``DEMO_SEED ..``."""
 
+DAGGER_ROLLOUT_SEED = 3_000_000
+"""DAgger's data-collecting episodes in round i are seeded from ``DAGGER_ROLLOUT_SEED + 1000 * i``:
+apart from the demonstrations' and the evaluations' start states."""
+
 
 SEED_SET_VARIABLE = "GAIL_HELPERS_SEED_SET"
 """An environment variable for the claims check (``make claims``) only: a whole number k > 0 makes
