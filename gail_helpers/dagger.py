@@ -36,6 +36,7 @@ from gail_helpers.history import History
 from gail_helpers.policies import ActorCritic
 from gail_helpers.seeding import DAGGER_ROLLOUT_SEED, HELD_OUT_EVAL_SEED
 
+
 @dataclass
 class DaggerResult:
     """What DAgger produced for S seeds."""
