@@ -140,26 +140,27 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
         obs = np.stack([envs.reset(seed=s)[0] for envs, s in zip(groups, seeds, strict=True)])
         finished = np.zeros((len(groups), episodes), dtype=bool)
         returns = np.zeros((len(groups), episodes))
-        obs_log: list[list[np.ndarray]] = [[] for _ in range(finished.size)]
-        act_log: list[list[np.ndarray]] = [[] for _ in range(finished.size)]
+        obs_log, act_log, live_log = [], [], []  # per step: [G, E, ...] and which copies were still running
         while not finished.all():
             actions = act(np.asarray(obs, dtype=np.float32))
             steps = [envs.step(a) for envs, a in zip(groups, actions, strict=True)]
             next_obs, reward, term, trunc = (np.stack([s[k] for s in steps]) for k in range(4))
-            for g, i in zip(*np.nonzero(~finished), strict=True):
-                obs_log[g * episodes + i].append(obs[g, i])
-                act_log[g * episodes + i].append(actions[g, i])
+            obs_log.append(obs)
+            act_log.append(np.asarray(actions))
+            live_log.append(~finished)
             returns[~finished] += reward[~finished]
             finished |= term | trunc
             obs = next_obs
     finally:
         for envs in groups:
             envs.close()
-    return [
+    observations = np.stack(obs_log, axis=2).astype(np.float32)  # [G, E, T, obs_dim]
+    actions, live = np.stack(act_log, axis=2), np.stack(live_log, axis=2)  # [G, E, T, ...], [G, E, T]
+    return [  # a copy runs for a prefix of the steps: keep each episode's own steps
         EpisodeBatch(
             returns=returns[g],
-            observations=[np.asarray(o, dtype=np.float32) for o in obs_log[g * episodes : (g + 1) * episodes]],
-            actions=[np.asarray(a) for a in act_log[g * episodes : (g + 1) * episodes]],
+            observations=[observations[g, i][live[g, i]] for i in range(episodes)],
+            actions=[actions[g, i][live[g, i]] for i in range(episodes)],
         )
         for g in range(len(groups))
     ]
