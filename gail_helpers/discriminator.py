@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
-from gail_helpers.checks import check_int
 from gail_helpers.envs import ActionSpec
 from gail_helpers.errors import check_finite
 from gail_helpers.networks import mlp, take_seed
@@ -55,11 +54,9 @@ class Discriminator(nn.Module):
 
     def single(self, index: int) -> Discriminator:
         """A one-seed copy of seed number ``index`` (0 .. S-1), e.g. to draw its D(s, a)."""
-        index = check_int("index", index)
-        if not 0 <= index < self.num_seeds:
-            raise IndexError(f"seed index {index}: allowed 0..{self.num_seeds - 1} (seeds {self.seeds})")
+        state = take_seed(self, index)
         one = Discriminator(self.obs_dim, self.action_spec, self.hidden_size, [self.seeds[index]])
-        one.load_state_dict(take_seed(self, index))
+        one.load_state_dict(state)
         return one
 
 

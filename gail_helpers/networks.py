@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from gail_helpers.checks import check_int
+
 
 class SeedLinear(nn.Module):
     """S independent linear layers: input [S, B, in] -> output [S, B, out]."""
@@ -54,5 +56,9 @@ def mlp(
 
 
 def take_seed(module: nn.Module, index: int) -> dict[str, torch.Tensor]:
-    """The state_dict of seed ``index`` alone (every parameter keeps a seed axis of size 1)."""
+    """The state_dict of seed number ``index`` (0 .. S-1) of ``module`` (which lists its ``seeds``)
+    alone: every parameter keeps a seed axis of size 1.  A bad index raises IndexError."""
+    index = check_int("index", index)
+    if not 0 <= index < len(module.seeds):
+        raise IndexError(f"seed index {index}: allowed 0..{len(module.seeds) - 1} (seeds {module.seeds})")
     return {k: v[index : index + 1].clone() for k, v in module.state_dict().items()}

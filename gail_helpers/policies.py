@@ -99,11 +99,9 @@ class ActorCritic(nn.Module):
 
     def seed_policy(self, index: int) -> ActorCritic:
         """A one-seed copy of seed number ``index`` (0 .. S-1), to evaluate, animate or save."""
-        index = check_int("index", index)
-        if not 0 <= index < self.num_seeds:
-            raise IndexError(f"seed index {index}: allowed 0..{self.num_seeds - 1} (seeds {self.seeds})")
+        state = take_seed(self, index)
         single = ActorCritic(self.obs_dim, self.action_spec, self.hidden_size, [self.seeds[index]])
-        single.load_state_dict(take_seed(self, index))
+        single.load_state_dict(state)
         return single.eval()
 
 
