@@ -3,6 +3,9 @@
 The file holds plain arrays only and is read with ``np.load(allow_pickle=False)``:
 ``obs`` [N, obs_dim] float32, ``actions`` [N] int64 (discrete) or [N, act_dim] float32,
 ``episode_lengths`` [E], ``episode_returns`` [E], ``env_id`` (a string) and ``format_version``.
+Version 2 adds how each episode ended, which AIRL's f(s, a, s') needs: ``final_obs`` [E, obs_dim]
+float32 (the state after the episode's last action) and ``terminated`` [E] bool (ended by the task,
+not by the time limit).  Version 1 files still load, without them.
 """
 
 from __future__ import annotations
@@ -21,20 +24,28 @@ from gail_helpers.evaluation import Controller, run_episodes
 from gail_helpers.files import as_path, file_to_read, file_to_write, write_atomically
 from gail_helpers.policies import ActorCritic, describe_actions
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 LOAD_HINT = "read a file with Demonstrations.load(path), or the shipped ones with experts.load_demonstrations()"
 _KEYS = ("obs", "actions", "episode_lengths", "episode_returns", "env_id", "format_version")
+_ENDINGS = ("final_obs", "terminated")  # version 2
 
 
 @dataclass(frozen=True)
 class Demonstrations:
-    """Episodes of an expert on ``env_id``, stored back to back; validated on construction."""
+    """Episodes of an expert on ``env_id``, stored back to back; validated on construction.
+
+    ``final_obs`` and ``terminated`` (one row per episode) say how each episode ended; they are
+    optional (only AIRL needs them) but come together.
+    """
 
     obs: np.ndarray
     actions: np.ndarray
     episode_lengths: np.ndarray
     episode_returns: np.ndarray
     env_id: str
+    final_obs: np.ndarray | None = None
+    terminated: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         dtypes = {"obs": "float32", "actions": "int64 or float32", "episode_lengths": "int64",
@@ -78,6 +89,23 @@ class Demonstrations:
             values = getattr(self, name)
             if values.dtype.kind == "f" and not np.isfinite(values).all():
                 raise DemonstrationError(f"{name} contains NaN or infinite values: demonstrations must be finite")
+        self._check_endings()
+
+    def _check_endings(self) -> None:
+        """``final_obs`` [E, obs_dim] float32 (finite) and ``terminated`` [E] bool, both or neither."""
+        final_obs, terminated, episodes = self.final_obs, self.terminated, len(self.episode_lengths)
+        if final_obs is None and terminated is None:
+            return
+        if final_obs is None or terminated is None:
+            raise DemonstrationError("final_obs and terminated come together (how each episode ended): pass both "
+                                     "or neither")
+        if not isinstance(final_obs, np.ndarray) or final_obs.dtype != np.float32 \
+                or final_obs.shape != (episodes, self.obs.shape[1]) or not np.isfinite(final_obs).all():
+            raise DemonstrationError(f"final_obs must be a finite float32 array [episodes, obs_dim] = "
+                                     f"({episodes}, {self.obs.shape[1]}), got {shown(final_obs)}")
+        if not isinstance(terminated, np.ndarray) or terminated.dtype != np.bool_ or terminated.shape != (episodes,):
+            raise DemonstrationError(f"terminated must be a bool array with one flag per episode ({episodes},), "
+                                     f"got {shown(terminated)}")
 
     @property
     def n_episodes(self) -> int:
@@ -95,14 +123,34 @@ class Demonstrations:
         if not 1 <= n_episodes <= self.n_episodes:
             raise DemonstrationError(f"n_episodes = {n_episodes}: allowed 1..{self.n_episodes}")
         end = int(self.episode_lengths[:n_episodes].sum())
+        endings = {} if self.final_obs is None else {
+            "final_obs": self.final_obs[:n_episodes], "terminated": self.terminated[:n_episodes]}
         return Demonstrations(
             self.obs[:end], self.actions[:end], self.episode_lengths[:n_episodes],
-            self.episode_returns[:n_episodes], self.env_id,
+            self.episode_returns[:n_episodes], self.env_id, **endings,
         )
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(obs, actions) as torch tensors, for the discriminator and behaviour cloning."""
         return torch.from_numpy(self.obs), torch.from_numpy(self.actions)
+
+    def transitions(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(obs, actions, next_obs, terminated) per pair, as tensors: the transitions AIRL's D reads.
+
+        Within an episode s' of step t is the observation of step t + 1; after an episode's last
+        step it is the episode's ``final_obs``, and only that step can be ``terminated``.
+        """
+        if self.final_obs is None:
+            raise DemonstrationError("these demonstrations do not say how their episodes ended (no final_obs: "
+                                     "a format-1 file?), which AIRL needs: record them again with "
+                                     "record_demonstrations(...)")
+        last = np.cumsum(self.episode_lengths) - 1  # index of each episode's last pair
+        next_obs = np.roll(self.obs, -1, axis=0)
+        next_obs[last] = self.final_obs
+        terminated = np.zeros(len(self.obs), dtype=bool)
+        terminated[last] = self.terminated
+        obs, actions = self.tensors()
+        return obs, actions, torch.from_numpy(next_obs), torch.from_numpy(terminated)
 
     def check_env(self, env_id: str, same_env_id: bool = True) -> None:
         """Raise :class:`DemonstrationError` unless these pairs fit ``env_id``'s spaces.
@@ -139,8 +187,10 @@ class Demonstrations:
         arrays = {
             "obs": self.obs, "actions": self.actions, "episode_lengths": self.episode_lengths,
             "episode_returns": self.episode_returns, "env_id": np.array(self.env_id),
-            "format_version": np.array(FORMAT_VERSION),
+            "format_version": np.array(FORMAT_VERSION if self.final_obs is not None else 1),
         }
+        if self.final_obs is not None:
+            arrays.update(final_obs=self.final_obs, terminated=self.terminated)
         write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
@@ -164,22 +214,27 @@ class Demonstrations:
         if missing:
             raise DataFileError(f"{path} is not a demonstrations file: it lacks {missing}")
         version, env_id = arrays["format_version"], arrays["env_id"]
-        if version.shape != () or version.dtype.kind not in "iu" or version.item() != FORMAT_VERSION:
+        if version.shape != () or version.dtype.kind not in "iu" or version.item() not in READABLE_VERSIONS:
             whole = version.shape == () and version.dtype.kind in "iu"
             found = version.item() if whole else f"{version!r}, not a whole number"
-            raise DataFileError(f"{path} has format version {found}, this package reads {FORMAT_VERSION}")
+            raise DataFileError(f"{path} has format version {found}, this package reads {list(READABLE_VERSIONS)}")
+        endings = {k: arrays[k] for k in _ENDINGS if k in arrays} if version.item() >= 2 else {}
+        if version.item() >= 2 and len(endings) != len(_ENDINGS):
+            missing = [k for k in _ENDINGS if k not in arrays]
+            raise DataFileError(f"{path} is a format-2 demonstrations file but lacks {missing}")
         if env_id.shape != () or env_id.dtype.kind != "U":
             raise DataFileError(f"{path} has env_id {env_id!r}: expected one environment name (a str)")
         return cls(
             obs=arrays["obs"], actions=arrays["actions"], episode_lengths=arrays["episode_lengths"],
-            episode_returns=arrays["episode_returns"], env_id=str(env_id),
+            episode_returns=arrays["episode_returns"], env_id=str(env_id), **endings,
         )
 
 
 def record_demonstrations(
     expert: ActorCritic | Controller, env_id: str, episodes: int, seed: int
 ) -> Demonstrations:
-    """Run ``expert`` greedily for ``episodes`` episodes and keep every (observation, action) pair."""
+    """Run ``expert`` greedily for ``episodes`` episodes; keep every (observation, action) pair and how
+    each episode ended."""
     batch = run_episodes(expert, env_id, episodes, seed)
     actions = np.concatenate(batch.actions)
     actions = actions.astype(np.int64) if actions.dtype.kind in "iu" else actions.astype(np.float32)
@@ -189,4 +244,6 @@ def record_demonstrations(
         episode_lengths=batch.lengths.astype(np.int64),
         episode_returns=batch.returns.astype(np.float32),
         env_id=env_id,
+        final_obs=batch.final_observations.astype(np.float32),
+        terminated=batch.terminated.astype(bool),
     )

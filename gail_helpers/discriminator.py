@@ -60,50 +60,26 @@ class Discriminator(nn.Module):
         return one
 
 
-def discriminator_loss(
-    disc: Discriminator,
-    expert_obs: torch.Tensor,
-    expert_actions: torch.Tensor,
-    policy_obs: torch.Tensor,
-    policy_actions: torch.Tensor,
-    policy_valid: torch.Tensor,
-    grad_penalty: float = 0.0,
-    alpha: torch.Tensor | None = None,
+def classification_loss(
+    expert_logits: torch.Tensor, policy_logits: torch.Tensor, policy_valid: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The discriminator's loss on one batch of each side, per seed; returns (loss [S], statistics).
+    """Any discriminator's loss from its logits l (D = sigmoid(l)), per seed; returns (loss [S], statistics).
 
-    D maximises E_expert[log D(s,a)] + E_policy[log(1 - D(s,a))].  As a loss to minimise this is the
+    D maximises E_expert[log D] + E_policy[log(1 - D)].  As a loss to minimise this is the
     binary cross-entropy with label 1 for expert pairs and 0 for policy pairs, computed from
     the logits (log D = -softplus(-l), log(1 - D) = -softplus(l)):
 
         loss = E_expert[softplus(-l)] + E_policy[softplus(l)]
 
-    With ``grad_penalty`` = lambda > 0, a gradient penalty (Gulrajani et al. 2017) on inputs
-    x_hat = alpha * x_expert + (1 - alpha) * x_policy keeps D smooth (``alpha`` [S, B, 1] uniform):
-
-        + lambda * E[(||grad_x l(x_hat)|| - 1)^2]
-
-    Every tensor is [S, B, ...]; ``policy_valid`` [S, B] leaves a rollout's reset steps out.
+    Logits are [S, B]; ``policy_valid`` [S, B] leaves a rollout's reset steps out.  GAIL's D
+    (:func:`discriminator_loss`) and AIRL's (:mod:`gail_helpers.airl`) differ only in their logits.
     """
-    expert_logits = disc(expert_obs, expert_actions)
-    policy_logits = disc(policy_obs, policy_actions)
     policy_mean = masked_mean(policy_valid)
     loss = policy_mean(softplus(policy_logits))
-    has_expert = expert_logits.shape[-1] > 0  # the no-demonstrations control has no expert term
-    if has_expert:
+    if expert_logits.shape[-1] > 0:  # the no-demonstrations control has no expert term
         loss = loss + softplus(-expert_logits).mean(-1)
-    stats: dict[str, torch.Tensor] = {}
-    if grad_penalty > 0 and has_expert:
-        if alpha is None:
-            raise ValueError("grad_penalty > 0 needs alpha, the interpolation weights [S, B, 1] (uniform in [0, 1))")
-        x_hat = alpha * disc.inputs(expert_obs, expert_actions) + (1 - alpha) * disc.inputs(policy_obs, policy_actions)
-        x_hat.requires_grad_(True)
-        (grad,) = torch.autograd.grad(disc.net(x_hat).sum(), x_hat, create_graph=True)
-        penalty = policy_mean((grad.norm(dim=-1) - 1).pow(2))
-        loss = loss + grad_penalty * penalty
-        stats["grad_penalty"] = penalty.detach()
     with torch.no_grad():
-        stats.update(
+        stats = dict(
             disc_loss=loss.detach(),
             d_expert=torch.sigmoid(expert_logits).mean(-1),
             d_policy=policy_mean(torch.sigmoid(policy_logits)),
@@ -114,59 +90,95 @@ def discriminator_loss(
     return loss, stats
 
 
+def discriminator_loss(
+    disc: Discriminator,
+    expert_obs: torch.Tensor,
+    expert_actions: torch.Tensor,
+    policy_obs: torch.Tensor,
+    policy_actions: torch.Tensor,
+    policy_valid: torch.Tensor,
+    grad_penalty: float = 0.0,
+    alpha: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """GAIL's discriminator loss on one batch of each side, per seed; returns (loss [S], statistics).
+
+    The binary cross-entropy of :func:`classification_loss` on D's logits l(s, a).  With
+    ``grad_penalty`` = lambda > 0, a gradient penalty (Gulrajani et al. 2017) on inputs
+    x_hat = alpha * x_expert + (1 - alpha) * x_policy keeps D smooth (``alpha`` [S, B, 1] uniform):
+
+        + lambda * E[(||grad_x l(x_hat)|| - 1)^2]
+
+    Every tensor is [S, B, ...]; ``policy_valid`` [S, B] leaves a rollout's reset steps out.
+    """
+    expert_logits = disc(expert_obs, expert_actions)
+    policy_logits = disc(policy_obs, policy_actions)
+    loss, stats = classification_loss(expert_logits, policy_logits, policy_valid)
+    if grad_penalty > 0 and expert_logits.shape[-1] > 0:
+        if alpha is None:
+            raise ValueError("grad_penalty > 0 needs alpha, the interpolation weights [S, B, 1] (uniform in [0, 1))")
+        x_hat = alpha * disc.inputs(expert_obs, expert_actions) + (1 - alpha) * disc.inputs(policy_obs, policy_actions)
+        x_hat.requires_grad_(True)
+        (grad,) = torch.autograd.grad(disc.net(x_hat).sum(), x_hat, create_graph=True)
+        penalty = masked_mean(policy_valid)((grad.norm(dim=-1) - 1).pow(2))
+        loss = loss + grad_penalty * penalty
+        stats["grad_penalty"] = penalty.detach()
+    return loss, stats
+
+
 class DiscriminatorTrainer:
-    """Adam steps on :func:`discriminator_loss`, expert minibatches drawn from the demonstrations."""
+    """Adam steps on GAIL's :func:`discriminator_loss`, expert minibatches drawn from the demonstrations.
+
+    Pairs come as dicts of tensors: ``expert`` [N_E, ...] shared by every seed (``obs``,
+    ``actions``), the policy's [S, B, ...].  AIRL's trainer changes only :meth:`loss`.
+    """
 
     def __init__(
-        self,
-        disc: Discriminator,
-        expert_obs: torch.Tensor,
-        expert_actions: torch.Tensor,
-        learning_rate: float,
-        minibatch: int,
-        grad_penalty: float,
+        self, disc: nn.Module, expert: dict[str, torch.Tensor], learning_rate: float, minibatch: int,
+        grad_penalty: float = 0.0,
     ) -> None:
         self.disc = disc
-        self.expert_obs = expert_obs
-        self.expert_actions = expert_actions
+        self.expert = expert
         self.minibatch = minibatch
         self.grad_penalty = grad_penalty
         self.draws = generators(disc.seeds, "disc_batches")
         self.optimizer = torch.optim.Adam(disc.parameters(), lr=learning_rate, fused=True)
 
-    def update(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, valid: torch.Tensor, passes: int) -> None:
+    def loss(
+        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor], valid: torch.Tensor, training: bool
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(loss [S], statistics) on one batch of each side, [S, B, ...]; the gradient penalty only in ``training``."""
+        size = valid.shape[1]
+        alpha = None
+        if training and self.grad_penalty > 0:
+            alpha = torch.stack([torch.rand(size, 1, generator=g) for g in self.draws])
+        return discriminator_loss(self.disc, expert["obs"], expert["actions"], policy["obs"], policy["actions"],
+                                  valid, self.grad_penalty if training else 0.0, alpha)
+
+    def update(self, policy: dict[str, torch.Tensor], valid: torch.Tensor, passes: int) -> None:
         """``passes`` shuffled passes over each seed's policy pairs ([S, B, ...]), each minibatch
         against as many expert pairs drawn at random for that seed."""
-        size = min(self.minibatch, policy_obs.shape[1])
+        size = min(self.minibatch, valid.shape[1])
         for _ in range(passes):
-            for idx in minibatch_indices(policy_obs.shape[1], size, self.draws):
-                e_idx = self._expert_indices(size)
-                alpha = None
-                if self.grad_penalty > 0:
-                    alpha = torch.stack([torch.rand(size, 1, generator=g) for g in self.draws])
-                loss, _ = discriminator_loss(
-                    self.disc, self.expert_obs[e_idx], self.expert_actions[e_idx],
-                    gather(policy_obs, idx), gather(policy_actions, idx), gather(valid, idx),
-                    self.grad_penalty, alpha,
-                )
+            for idx in minibatch_indices(valid.shape[1], size, self.draws):
+                expert = self._expert_sample(size)
+                loss, _ = self.loss(expert, {k: gather(v, idx) for k, v in policy.items()}, gather(valid, idx), True)
                 check_finite("the discriminator loss", loss.detach(),
                              f"Try a smaller disc_learning_rate (now {self.optimizer.param_groups[0]['lr']}).")
                 self.optimizer.zero_grad()
                 loss.sum().backward()
                 self.optimizer.step()
 
-    def measure(self, policy_obs: torch.Tensor, policy_actions: torch.Tensor, valid: torch.Tensor) -> dict:
+    def measure(self, policy: dict[str, torch.Tensor], valid: torch.Tensor) -> dict[str, torch.Tensor]:
         """D's loss, mean D and accuracy per seed on the given policy pairs ([S, B, ...]) and on as
         many expert pairs drawn at random (a sample keeps this cheap; its mean D is within ~0.01)."""
-        e_idx = self._expert_indices(policy_obs.shape[1])
+        expert = self._expert_sample(valid.shape[1])
         with torch.no_grad():
-            _, stats = discriminator_loss(
-                self.disc, self.expert_obs[e_idx], self.expert_actions[e_idx], policy_obs, policy_actions, valid
-            )
+            _, stats = self.loss(expert, policy, valid, False)
         return stats
 
-    def _expert_indices(self, size: int) -> torch.Tensor:
-        """``size`` expert pairs per seed, drawn with replacement: [S, size] (none without demonstrations)."""
-        n_expert = len(self.expert_obs)
-        return torch.stack([torch.randint(max(1, n_expert), (size if n_expert else 0,), generator=g)
-                            for g in self.draws])
+    def _expert_sample(self, size: int) -> dict[str, torch.Tensor]:
+        """``size`` expert pairs per seed, drawn with replacement: [S, size, ...] (none without demonstrations)."""
+        n_expert = len(self.expert["obs"])
+        idx = torch.stack([torch.randint(max(1, n_expert), (size if n_expert else 0,), generator=g)
+                           for g in self.draws])
+        return {k: v[idx] for k, v in self.expert.items()}

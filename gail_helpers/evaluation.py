@@ -24,11 +24,17 @@ Controller = Callable[[np.ndarray], np.ndarray]
 
 @dataclass
 class EpisodeBatch:
-    """Whole episodes: per-episode returns, and each episode's observations and actions."""
+    """Whole episodes: per-episode returns, each episode's observations and actions, and how it ended.
+
+    ``final_observations`` [E, obs_dim] holds the state each episode ended in (the one after its last
+    action), ``terminated`` [E] whether it ended by the task (True) or by the time limit (False).
+    """
 
     returns: np.ndarray
     observations: list[np.ndarray]
     actions: list[np.ndarray]
+    final_observations: np.ndarray
+    terminated: np.ndarray
 
     @property
     def mean_return(self) -> float:
@@ -140,6 +146,8 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
         obs = np.stack([envs.reset(seed=s)[0] for envs, s in zip(groups, seeds, strict=True)])
         finished = np.zeros((len(groups), episodes), dtype=bool)
         returns = np.zeros((len(groups), episodes))
+        final_obs = np.zeros(obs.shape, dtype=np.float32)
+        terminated = np.zeros((len(groups), episodes), dtype=bool)
         obs_log, act_log, live_log = [], [], []  # per step: [G, E, ...] and which copies were still running
         while not finished.all():
             actions = act(np.asarray(obs, dtype=np.float32))
@@ -149,7 +157,10 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
             act_log.append(np.asarray(actions))
             live_log.append(~finished)
             returns[~finished] += reward[~finished]
-            finished |= term | trunc
+            ending = (term | trunc) & ~finished
+            final_obs[ending] = next_obs[ending]
+            terminated[ending] = term[ending]
+            finished |= ending
             obs = next_obs
     finally:
         for envs in groups:
@@ -161,6 +172,8 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
             returns=returns[g],
             observations=[observations[g, i][live[g, i]] for i in range(episodes)],
             actions=[actions[g, i][live[g, i]] for i in range(episodes)],
+            final_observations=final_obs[g],
+            terminated=terminated[g],
         )
         for g in range(len(groups))
     ]

@@ -40,12 +40,13 @@ class GAILRewardModel:
 
     def relabel(self, rollout: Rollout) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D update(s) on the rollout's pairs, then r(s,a) from D for every step; rewards [T, S, N]."""
-        obs, actions, valid = rollout.per_seed("obs"), rollout.per_seed("actions"), rollout.per_seed("valid")
+        pairs = {"obs": rollout.per_seed("obs"), "actions": rollout.per_seed("actions")}  # [S, T * N, ...]
+        valid = rollout.per_seed("valid")
         passes = 0 if self.config.freeze_discriminator else self.config.disc_updates
-        self.trainer.update(obs, actions, valid, passes)
-        stats = self.trainer.measure(obs, actions, valid)
+        self.trainer.update(pairs, valid, passes)
+        stats = self.trainer.measure(pairs, valid)
         with torch.no_grad():
-            logits = self.discriminator(obs, actions)  # [S, T * N]
+            logits = self.discriminator(pairs["obs"], pairs["actions"])  # [S, T * N]
         steps, seeds, envs = rollout.rewards.shape
         rewards = reward_from_logits(logits, self.config.reward_form).view(seeds, steps, envs).transpose(0, 1)
         return rewards * rollout.valid, stats
@@ -87,7 +88,8 @@ def train_gail(
         expert_obs, expert_actions = demos.tensors()
     disc = Discriminator(obs_dim, spec, config.disc_hidden_size, config.ppo.seeds)
     trainer = DiscriminatorTrainer(
-        disc, expert_obs, expert_actions, config.disc_learning_rate, config.disc_minibatch, config.grad_penalty
+        disc, {"obs": expert_obs, "actions": expert_actions}, config.disc_learning_rate, config.disc_minibatch,
+        config.grad_penalty,
     )
     return train_ppo(
         config.ppo, env_id, reward_model=GAILRewardModel(trainer, config), callback=callback,

@@ -8,7 +8,6 @@ and values [S, B]; seed s's numbers come from seed s's networks only (:mod:`gail
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from torch.distributions import Categorical, Distribution, Independent, Normal
 from gail_helpers.checks import as_float_array, check_instance, check_int, check_seeds, shown
 from gail_helpers.envs import ActionSpec, env_signature
 from gail_helpers.errors import DataFileError, InputError
-from gail_helpers.files import as_path, file_to_write, write_atomically
+from gail_helpers.files import file_to_write, load_weights, save_weights
 from gail_helpers.networks import mlp, take_seed
 from gail_helpers.seeding import generators
 
@@ -149,19 +148,7 @@ def save_policy(policy: ActorCritic, path: str | Path, **info: object) -> None:
         "action_spec": asdict(policy.action_spec),
         **info,
     }
-    try:
-        text = json.dumps(meta, indent=2, sort_keys=True, default=_plain, allow_nan=False) + "\n"
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"save_policy's info must be JSON values (numbers, str, lists, dicts): {exc}") from None
-    write_atomically(path, lambda f: torch.save(policy.state_dict(), f))
-    write_atomically(path.with_suffix(".json"), lambda f: f.write(text.encode()))
-
-
-def _plain(value: object) -> object:
-    """numpy numbers and arrays as JSON values (json.dumps' ``default``)."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    save_weights(policy.state_dict(), path, meta, "save_policy")
 
 
 def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
@@ -169,36 +156,15 @@ def load_policy(path: str | Path) -> tuple[ActorCritic, dict]:
 
     Weights are read with ``torch.load(weights_only=True)``: tensors only, no pickled code.
     """
-    path = as_path("path", path)
-    if path.suffix != ".pt":
-        raise DataFileError(f"load_policy reads a .pt file written by save_policy (with a .json beside it), got "
-                            f"{str(path)!r}")
-    meta_path = path.with_suffix(".json")
-    for p in (path, meta_path):
-        if p.is_dir():
-            raise DataFileError(f"policy file {p} is a folder, not a file")
-        if not p.is_file():
-            raise DataFileError(f"policy file {p} is missing: save_policy writes both {path.name} and {meta_path.name}")
+    state, meta = load_weights(path, "policy", "load_policy", "save_policy")
+    meta_path = Path(path).with_suffix(".json")
     try:
-        meta = json.loads(meta_path.read_text())
         spec = ActionSpec(**meta["action_spec"])
         obs_dim = check_int("obs_dim", meta["obs_dim"], low=1)
         hidden = check_int("hidden_size", meta["hidden_size"], low=1)
         seeds = check_seeds("seeds", meta["seeds"])
-    except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and InputError are ValueErrors
+    except (ValueError, KeyError, TypeError) as exc:  # InputError is a ValueError
         raise DataFileError(f"{meta_path} is not policy metadata written by save_policy: {exc!r}") from exc
-    try:
-        state = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # torch raises several types for corrupt or pickled-code files
-        raise DataFileError(
-            f"{path} is not a plain-tensor state_dict, so it is refused (loaded with weights_only=True); "
-            "regenerate the shipped expert with `python -m gail_helpers.experts`"
-        ) from exc
-    if not isinstance(state, dict):
-        raise DataFileError(f"{path} holds a {type(state).__name__}, expected a state_dict")
-    broken = [k for k, v in state.items() if not (isinstance(v, torch.Tensor) and torch.isfinite(v).all())]
-    if broken:
-        raise DataFileError(f"{path} has NaN, infinite or non-tensor weights in {broken}: regenerate or retrain it")
     first = state.get("actor.0.weight")
     expected = (len(seeds), obs_dim, hidden)
     if first is None or tuple(first.shape) != expected:  # checked before building: a huge obs_dim allocates nothing

@@ -36,6 +36,7 @@ class Rollout:
     terminated: torch.Tensor
     truncated: torch.Tensor
     valid: torch.Tensor
+    last_obs: torch.Tensor  # [S, N, obs_dim]: where each copy stands after the last step
     last_value: torch.Tensor
     episode_returns: list[list[float]] = field(default_factory=list)  # per seed
     episode_lengths: list[list[int]] = field(default_factory=list)  # per seed
@@ -44,6 +45,15 @@ class Rollout:
     def dones(self) -> torch.Tensor:
         """Episode ended after this step, by termination or time-limit truncation."""
         return self.terminated | self.truncated
+
+    @property
+    def next_obs(self) -> torch.Tensor:
+        """s' of every step, [T, S, N, obs_dim]: ``obs[t + 1]``, or ``last_obs`` after the final step.
+
+        After a step that ended an episode this is the episode's final observation (next-step
+        autoreset stores it first); on the invalid reset steps it is meaningless, like the step.
+        """
+        return torch.cat([self.obs[1:], self.last_obs.unsqueeze(0)], dim=0)
 
     def per_seed(self, name: str) -> torch.Tensor:
         """Field ``name`` as [S, T * N, ...]: each seed's steps in one row, for minibatches and D."""
@@ -153,4 +163,5 @@ class RolloutCollector:
             self.obs = torch.as_tensor(next_obs, dtype=torch.float32)
         with torch.no_grad(), self.stopwatch("policy in the rollout"):
             last_value = self.policy.value(self.obs)
-        return Rollout(**buf, last_value=last_value, episode_returns=returns, episode_lengths=lengths)
+        return Rollout(**buf, last_obs=self.obs, last_value=last_value, episode_returns=returns,
+                       episode_lengths=lengths)

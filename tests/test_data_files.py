@@ -47,6 +47,8 @@ def small_demos(env_id: str = CARTPOLE) -> Demonstrations:
         episode_lengths=np.array([3, 2], dtype=np.int64),
         episode_returns=np.array([3.0, 2.0], dtype=np.float32),
         env_id=env_id,
+        final_obs=rng.normal(size=(2, 4)).astype(np.float32),
+        terminated=np.array([False, True]),
     )
 
 
@@ -56,7 +58,7 @@ def write_npz(path: Path, **overrides) -> Path:
     arrays = {
         "obs": d.obs, "actions": d.actions, "episode_lengths": d.episode_lengths,
         "episode_returns": d.episode_returns, "env_id": np.array(d.env_id),
-        "format_version": np.array(FORMAT_VERSION),
+        "format_version": np.array(FORMAT_VERSION), "final_obs": d.final_obs, "terminated": d.terminated,
     }
     arrays.update(overrides)
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
@@ -197,7 +199,7 @@ def test_object_array_is_refused_without_unpickling(tmp_path):
 def test_wrong_format_version(tmp_path):
     path = write_npz(tmp_path / "future.npz", format_version=np.array(FORMAT_VERSION + 1))
     with pytest.raises(DataFileError, match=rf"future\.npz has format version {FORMAT_VERSION + 1}, "
-                                            rf"this package reads {FORMAT_VERSION}"):
+                                            rf"this package reads \[1, {FORMAT_VERSION}\]"):
         Demonstrations.load(path)
 
 
@@ -397,3 +399,65 @@ def test_corrupt_policy_metadata(tmp_path):
     path.with_suffix(".json").write_text("not json")
     with pytest.raises(DataFileError, match=r"p\.json is not policy metadata written by save_policy: JSONDecodeError"):
         load_policy(path)
+
+
+# ---- how episodes ended (format 2, for AIRL) ------------------------------------------------
+
+
+def test_transitions_take_next_states_within_episodes_and_final_states_at_their_ends():
+    d = small_demos()
+    obs, actions, next_obs, terminated = d.transitions()
+    # episode 1 is pairs 0-2, episode 2 pairs 3-4
+    np.testing.assert_array_equal(next_obs[:2].numpy(), d.obs[1:3])
+    np.testing.assert_array_equal(next_obs[2].numpy(), d.final_obs[0])
+    np.testing.assert_array_equal(next_obs[3].numpy(), d.obs[4])
+    np.testing.assert_array_equal(next_obs[4].numpy(), d.final_obs[1])
+    assert terminated.tolist() == [False, False, False, False, True]  # only the last step of episode 2
+    assert obs.shape == next_obs.shape and actions.tolist() == d.actions.tolist()
+
+
+def test_a_format_1_file_still_loads_but_cannot_give_transitions(tmp_path):
+    path = write_npz(tmp_path / "v1.npz", format_version=np.array(1), final_obs=None, terminated=None)
+    d = Demonstrations.load(path)
+    assert d.final_obs is None and d.n_episodes == 2
+    with pytest.raises(DemonstrationError, match=r"do not say how their episodes ended .*record_demonstrations"):
+        d.transitions()
+
+
+def test_a_format_2_file_without_its_endings_is_refused(tmp_path):
+    path = write_npz(tmp_path / "v2.npz", terminated=None)
+    with pytest.raises(DataFileError, match=r"v2\.npz is a format-2 demonstrations file but lacks \['terminated'\]"):
+        Demonstrations.load(path)
+
+
+def test_endings_come_together_with_one_row_per_episode():
+    d = small_demos()
+    with pytest.raises(DemonstrationError, match="final_obs and terminated come together"):
+        Demonstrations(d.obs, d.actions, d.episode_lengths, d.episode_returns, d.env_id, final_obs=d.final_obs)
+    with pytest.raises(DemonstrationError, match=r"final_obs must be a finite float32 array \[episodes, obs_dim\] "
+                                                 r"= \(2, 4\)"):
+        Demonstrations(d.obs, d.actions, d.episode_lengths, d.episode_returns, d.env_id,
+                       final_obs=d.final_obs[:1], terminated=d.terminated)
+    with pytest.raises(DemonstrationError, match=r"terminated must be a bool array with one flag per episode"):
+        Demonstrations(d.obs, d.actions, d.episode_lengths, d.episode_returns, d.env_id,
+                       final_obs=d.final_obs, terminated=np.array([0, 1]))
+
+
+def test_take_and_save_keep_how_episodes_ended(tmp_path):
+    d = small_demos()
+    first = d.take(1)
+    np.testing.assert_array_equal(first.final_obs, d.final_obs[:1])
+    d.save(tmp_path / "d.npz")
+    back = Demonstrations.load(tmp_path / "d.npz")
+    np.testing.assert_array_equal(back.final_obs, d.final_obs)
+    assert back.terminated.tolist() == [False, True]
+
+
+def test_recorded_episodes_that_fall_are_terminated_and_end_out_of_bounds():
+    from gail_helpers.demonstrations import record_demonstrations
+    from gail_helpers.evaluation import random_controller
+
+    d = record_demonstrations(random_controller(CARTPOLE, seed=3), CARTPOLE, episodes=4, seed=11)
+    assert d.terminated.all()  # random pushes drop the pole long before 500 steps
+    fell = (np.abs(d.final_obs[:, 2]) > 0.2095) | (np.abs(d.final_obs[:, 0]) > 2.4)
+    assert fell.all()  # the final observation is the state past the limits, not the reset state

@@ -65,7 +65,7 @@ def test_mean_observation_averages_every_step_of_every_episode():
     from gail_helpers.evaluation import EpisodeBatch
 
     batch = EpisodeBatch(np.array([2.0, 1.0]), [np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([[4.0, 4.0]])],
-                         [np.zeros(2), np.zeros(1)])
+                         [np.zeros(2), np.zeros(1)], np.zeros((2, 2)), np.zeros(2, dtype=bool))
     np.testing.assert_allclose(batch.mean_observation, [2.0, 2.0])  # steps weigh equally, not episodes
 
 

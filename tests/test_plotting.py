@@ -399,7 +399,8 @@ def test_plot_d_histograms_legend_shows_the_means_and_the_half_line():
 def episodes(*xs: list[float]) -> EpisodeBatch:
     observations = [np.column_stack([x, np.zeros((len(x), 3))]) for x in xs]
     return EpisodeBatch(returns=np.array([float(len(x)) for x in xs]), observations=observations,
-                        actions=[np.zeros(len(x)) for x in xs])
+                        actions=[np.zeros(len(x)) for x in xs], final_observations=np.zeros((len(xs), 4)),
+                        terminated=np.zeros(len(xs), dtype=bool))
 
 
 def test_plot_cart_positions_labels_show_the_mean_x():

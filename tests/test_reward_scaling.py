@@ -25,7 +25,8 @@ def rollout_of(rewards: list[float] | list[list[float]], dones: list, valid: lis
     return Rollout(
         obs=torch.zeros(steps, seeds, 1, 4), actions=torch.zeros(steps, seeds, 1, dtype=torch.int64), logprobs=zeros,
         values=zeros, rewards=tensor(rewards, torch.float32), terminated=tensor(dones),
-        truncated=torch.zeros(steps, seeds, 1, dtype=torch.bool), valid=tensor(valid), last_value=torch.zeros(seeds, 1),
+        truncated=torch.zeros(steps, seeds, 1, dtype=torch.bool), valid=tensor(valid),
+        last_obs=torch.zeros(seeds, 1, 4), last_value=torch.zeros(seeds, 1),
     )
 
 

@@ -121,10 +121,11 @@ def test_discriminator_learns_to_separate_two_distributions():
     policy_obs = (torch.randn(2000, 2, generator=g) - torch.tensor([1.5, 0.0])).expand(2, 2000, 2)
     policy_act = torch.zeros(2, 2000, dtype=torch.int64)
     valid = torch.ones(2, 2000, dtype=torch.bool)
-    trainer = DiscriminatorTrainer(disc, expert_obs, expert_act, 3e-3, 256, 0.0)
-    before = trainer.measure(policy_obs, policy_act, valid)
-    trainer.update(policy_obs, policy_act, valid, passes=20)
-    after = trainer.measure(policy_obs, policy_act, valid)
+    trainer = DiscriminatorTrainer(disc, {"obs": expert_obs, "actions": expert_act}, 3e-3, 256, 0.0)
+    policy = {"obs": policy_obs, "actions": policy_act}
+    before = trainer.measure(policy, valid)
+    trainer.update(policy, valid, passes=20)
+    after = trainer.measure(policy, valid)
     assert ((before["d_expert"] - before["d_policy"]).abs() < 0.2).all()
     for s in range(2):  # every seed learns
         assert after["disc_acc_expert"][s] > 0.95 and after["disc_acc_policy"][s] > 0.95
