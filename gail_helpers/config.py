@@ -241,6 +241,24 @@ class GAILConfig(Config):
 
 
 @dataclass(frozen=True)
+class AIRLConfig(Config):
+    """AIRL: a discriminator built from a state-only reward g(s) and a shaping term h(s), trained
+    like GAIL's; PPO (the ``ppo`` field) optimises its reward."""
+
+    title: ClassVar[str] = "AIRL"
+
+    reward_hidden_size: int = param(32, "units per hidden layer of g(s) and of h(s)", low=4, high=512)
+    disc_learning_rate: float = param(1e-3, "discriminator (g and h) Adam step size", low=1e-6, high=1e-1, log=True)
+    disc_updates: int = param(5, "discriminator passes over each rollout", low=1, high=50)
+    disc_minibatch: int = param(256, "transitions per discriminator step (each side)", low=8, high=8192)
+    ppo: PPOConfig = field(default_factory=lambda: GAIL_PPO)
+
+    def check_consistency(self) -> None:
+        if not isinstance(self.ppo, PPOConfig):
+            raise ConfigError(f"AIRLConfig.ppo must be a PPOConfig, got {type(self.ppo).__name__}")
+
+
+@dataclass(frozen=True)
 class BCConfig(Config):
     """Behaviour cloning: supervised learning of the expert's action from the state."""
 

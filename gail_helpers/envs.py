@@ -180,3 +180,62 @@ if FIXED_HORIZON_CARTPOLE not in gym.registry:
         vector_entry_point=FixedHorizonCartPoleVectorEnv,
         max_episode_steps=500,
     )
+
+
+class ChangedCartPoleEnv(CartPoleEnv):
+    """CartPole-v1 with other physics or starts: pole half-length ``length`` (0.5), pole mass
+    ``masspole`` (0.1), push force ``force_mag`` (10.0), and the cart starting anywhere in
+    [-``start_x``, ``start_x``] (0.05).  The task, limits and reward are CartPole-v1's."""
+
+    def __init__(self, render_mode: str | None = None, length: float = 0.5, masspole: float = 0.1,
+                 force_mag: float = 10.0, start_x: float = 0.05) -> None:
+        super().__init__(render_mode=render_mode)
+        _set_physics(self, length, masspole, force_mag)
+        self.start_x = start_x
+
+    def reset(self, **kwargs):
+        """A new episode; the cart starts at x ~ U(-start_x, start_x)."""
+        _, info = super().reset(**kwargs)
+        self.state[0] = self.np_random.uniform(-self.start_x, self.start_x)
+        return np.array(self.state, dtype=np.float32), info
+
+
+class ChangedCartPoleVectorEnv(CartPoleVectorEnv):
+    """The vectorised twin of :class:`ChangedCartPoleEnv` (native numpy, like CartPole-v1's)."""
+
+    def __init__(self, num_envs: int = 1, max_episode_steps: int = 500, render_mode: str | None = None,
+                 length: float = 0.5, masspole: float = 0.1, force_mag: float = 10.0, start_x: float = 0.05) -> None:
+        super().__init__(num_envs=num_envs, max_episode_steps=max_episode_steps, render_mode=render_mode)
+        _set_physics(self, length, masspole, force_mag)
+        self.start_x = start_x
+
+    def reset(self, **kwargs):
+        """Reset every copy; each cart starts at x ~ U(-start_x, start_x), also on autoresets."""
+        super().reset(**kwargs)
+        # per-dimension start bounds [4, 1]: step() draws autoresets from the same ones
+        self.low = np.array([[-self.start_x], [-0.05], [-0.05], [-0.05]])
+        self.high = -self.low
+        self.state = self.np_random.uniform(low=self.low, high=self.high, size=(4, self.num_envs))
+        return self.state.T.astype(np.float32), {}
+
+
+def _set_physics(env: CartPoleEnv | CartPoleVectorEnv, length: float, masspole: float, force_mag: float) -> None:
+    """Set the pole's half-length and mass and the push force, and the quantities derived from them."""
+    env.length, env.masspole, env.force_mag = length, masspole, force_mag
+    env.total_mass = env.masspole + env.masscart
+    env.polemass_length = env.masspole * env.length
+
+
+CHANGED_CARTPOLES = {
+    "CartPoleWideStart-v0": {"start_x": 1.5},
+    "CartPoleLongPole-v0": {"length": 1.0},
+    "CartPoleWeakPush-v0": {"force_mag": 5.0},
+    "CartPoleHeavyPole-v0": {"masspole": 0.5},
+    "CartPoleReversedPush-v0": {"force_mag": -10.0},
+}
+"""CartPole-v1 with other starts or dynamics, for notebook 08: env id -> what changed."""
+
+for _env_id, _changes in CHANGED_CARTPOLES.items():
+    if _env_id not in gym.registry:
+        gym.register(id=_env_id, entry_point=ChangedCartPoleEnv, vector_entry_point=ChangedCartPoleVectorEnv,
+                     max_episode_steps=500, kwargs=_changes)

@@ -31,6 +31,7 @@ from gail_helpers.figure_style import use_course_style
 from gail_helpers.history import History
 
 if TYPE_CHECKING:
+    from gail_helpers.airl import StateReward
     from gail_helpers.discriminator import Discriminator
     from gail_helpers.evaluation import EpisodeBatch
 
@@ -267,6 +268,41 @@ def plot_d_heatmaps(
         ax.set(title=f"D(s, {name}) {grid.label}".strip(), xlabel=CARTPOLE_DIMS[grid.dims[0]],
                ylabel=CARTPOLE_DIMS[grid.dims[1]], xlim=extent[:2], ylim=extent[2:])
     fig.colorbar(im, ax=list(axes), label="D(s, a)   (1 = looks like the expert)", shrink=0.9)
+    return fig
+
+
+def plot_state_reward(
+    reward: StateReward,
+    dims: tuple[int, int] = (0, 2),
+    limits: tuple[tuple[float, float], tuple[float, float]] = ((-2.4, 2.4), (-0.21, 0.21)),
+    expert_obs: np.ndarray | None = None,
+    resolution: int = 61,
+) -> Figure:
+    """A learned reward g(s) over two observation dimensions (default cart position x pole angle,
+    the other values 0), one panel per seed, with the expert's states dotted.
+
+    g is known only up to a constant, so each seed's panel shows g(s) - max g over the grid: 0 at
+    the best state, on one colour scale shared by every panel.
+    """
+    xs = np.linspace(*limits[0], resolution, dtype=np.float32)
+    ys = np.linspace(*limits[1], resolution, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    obs = np.zeros((gx.size, reward.obs_dim), dtype=np.float32)
+    obs[:, dims[0]], obs[:, dims[1]] = gx.ravel(), gy.ravel()
+    with torch.no_grad():
+        g = reward(torch.from_numpy(obs)).numpy().reshape(reward.num_seeds, *gx.shape)
+    g = g - g.max(axis=(1, 2), keepdims=True)
+    low = float(np.percentile(g, 2))  # a few extreme corners do not wash out the rest
+    fig, axes = plt.subplots(1, reward.num_seeds, figsize=(4.6 * reward.num_seeds, 4.2), layout="constrained",
+                             squeeze=False)
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    for seed, ax, panel in zip(reward.seeds, axes[0], g, strict=True):
+        im = ax.imshow(panel, origin="lower", extent=extent, aspect="auto", vmin=low, vmax=0, cmap="viridis")
+        if expert_obs is not None:
+            ax.scatter(expert_obs[:, dims[0]], expert_obs[:, dims[1]], s=1, c="white", alpha=0.2)
+        ax.set(title=f"g(s), seed {seed}", xlabel=CARTPOLE_DIMS[dims[0]], xlim=extent[:2], ylim=extent[2:])
+    axes[0][0].set_ylabel(CARTPOLE_DIMS[dims[1]])
+    fig.colorbar(im, ax=list(axes[0]), label="g(s) − max g   (0 = best)", shrink=0.9)
     return fig
 
 

@@ -14,7 +14,7 @@ import os
 import numpy as np
 import torch
 
-STREAMS = ("policy_init", "actions", "minibatches", "disc_init", "disc_batches", "env")
+STREAMS = ("policy_init", "actions", "minibatches", "disc_init", "disc_batches", "env", "reward_init", "potential_init")
 """The named streams of one run."""
 
 EVAL_SEED_OFFSET = 1_000_000
