@@ -38,6 +38,11 @@ class GAILRewardModel:
         """D, for every seed."""
         return self.trainer.disc
 
+    def frozen(self) -> GAILRewardModel:
+        """This D as a fixed reward: relabels with the D as trained so far and never trains it again
+        (to train a fresh learner on GAIL's final D)."""
+        return GAILRewardModel(self.trainer, self.config.replace(freeze_discriminator=True))
+
     def relabel(self, rollout: Rollout) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D update(s) on the rollout's pairs, then r(s,a) from D for every step; rewards [T, S, N]."""
         pairs = {"obs": rollout.per_seed("obs"), "actions": rollout.per_seed("actions")}  # [S, T * N, ...]

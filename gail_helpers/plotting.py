@@ -115,6 +115,33 @@ def plot_over_seeds(
     return line
 
 
+def plot_seed_values(
+    values: Mapping[str, Sequence[float]],
+    ax: Axes | None = None,
+    ylabel: str = "",
+    title: str = "",
+    reference: tuple[str, float] | None = None,
+) -> Axes:
+    """One bar per learner at the median over its seeds, and one dot per seed on it.
+
+    ``values``: label -> a figure per seed (e.g. each seed's return).  ``reference``: (name, y),
+    a labelled horizontal line (e.g. the expert's).
+    """
+    ax = _axes(ax)
+    for i, seeds in enumerate(values.values()):
+        seeds = np.asarray(seeds, dtype=float)
+        bar = ax.bar(i, np.median(seeds), color=f"C{i}", alpha=0.45, width=0.7)
+        spread = np.linspace(-0.18, 0.18, len(seeds)) if len(seeds) > 1 else np.zeros(1)
+        ax.scatter(i + spread, seeds, color=bar.patches[0].get_facecolor()[:3], edgecolor="black", zorder=3, s=36)
+    ax.set_xticks(range(len(values)), list(values), rotation=20, ha="right")
+    if reference is not None:
+        _reference(ax, reference[1], reference[0], color="green", ls="--")
+    n = max((len(v) for v in values.values()), default=0)
+    ax.set(ylabel=ylabel, title=title or f"bars: median of {n} seeds; dots: seeds")
+    _legend(ax)
+    return ax
+
+
 def seed_columns(histories: Sequence[History], column: str) -> tuple[np.ndarray, np.ndarray]:
     """``(env_steps [T], values [S, T])`` of one run over S seeds, for :func:`plot_over_seeds`.
 

@@ -28,6 +28,7 @@ from gail_helpers.errors import DataFileError, DemonstrationError, InputError
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
 from gail_helpers.rollout import Rollout
+from gail_helpers.training import train_ppo
 
 GAMMA = 0.9
 TINY = PPOConfig(total_steps=1_024, num_envs=4, num_steps=128, eval_every=0)
@@ -244,3 +245,13 @@ def test_a_kernel_interrupt_returns_the_finished_iterations(monkeypatch):
 def test_train_airl_needs_an_airl_config():
     with pytest.raises(Exception, match="train_airl needs an AIRLConfig, got GAILConfig"):
         train_airl(load_demonstrations("cartpole_styled"), GAILConfig(), progress=False)
+
+
+def test_a_frozen_gail_reward_never_trains_its_discriminator_again():
+    demos = load_demonstrations("cartpole").take(1)
+    run = train_gail(demos, GAILConfig(ppo=TINY), progress=False)
+    before = {k: v.clone() for k, v in run.discriminator.state_dict().items()}
+    result = train_ppo(TINY, "CartPole-v1", reward_model=run.reward_model.frozen(), progress=False)
+    for k, v in run.discriminator.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert "d_policy" in result.history.columns  # D is still measured on the fresh learner's pairs

@@ -619,3 +619,32 @@ def test_animate_frames_draws_at_100_dpi_or_more():
     frame = base64.b64decode(re.search(r"data:image/png;base64,([^\"]+)", html).group(1).replace("\\n", ""))
     width, height = struct.unpack(">II", frame[16:24])  # the PNG header's size
     assert (width, height) == tuple(round(plotting.ANIMATION_DPI * inches) for inches in plotting.ANIMATION_FIGSIZE)
+
+
+# ---- per-seed values and learned rewards -----------------------------------------------------
+
+
+def test_plot_seed_values_draws_the_median_as_a_bar_and_every_seed_as_a_dot():
+    ax = plotting.plot_seed_values({"a": [1.0, 5.0, 3.0], "b": [2.0, 2.0, 8.0]}, reference=("expert", 6.0))
+    assert [p.get_height() for p in ax.patches] == [3.0, 2.0]
+    dots = [c.get_offsets() for c in ax.collections]
+    assert sorted(dots[0][:, 1].tolist()) == [1.0, 3.0, 5.0] and sorted(dots[1][:, 1].tolist()) == [2.0, 2.0, 8.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    assert "expert (6)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(ax.figure)
+
+
+def test_plot_state_reward_shifts_each_seed_to_a_maximum_of_zero_on_one_colour_scale():
+    from gail_helpers.airl import StateReward
+
+    reward = StateReward(4, 8, [0, 1])
+    with torch.no_grad():
+        reward.net[-1].bias[1] += 100.0  # seed 1's g is seed-0-like plus a constant: it must not show
+    fig = plotting.plot_state_reward(reward, resolution=11)
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 2
+    for im in images:
+        assert im.get_array().max() == pytest.approx(0.0)
+    assert images[0].get_clim() == images[1].get_clim()
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["g(s), seed 0", "g(s), seed 1"]
+    plt.close(fig)
