@@ -53,6 +53,10 @@ from gail_helpers.seed_axis import masked_mean
 from gail_helpers.seeding import generators
 from gail_helpers.training import Callback, TrainingResult, train_ppo
 
+WIDE_START_CARTPOLE = "CartPoleWideStart-v0"
+"""CartPole whose cart starts anywhere in [-1.5, 1.5]: AIRL's learner trains there, so that D sees
+learner states all along the track and g is learned there too (notebook 08)."""
+
 
 def _with_seed_axis(obs: torch.Tensor, num_seeds: int) -> torch.Tensor:
     """obs [B, obs_dim] (the same states for every seed) as [S, B, obs_dim]; [S, B, obs_dim] as it is."""
@@ -196,7 +200,8 @@ class AIRLRewardModel:
         names = ("obs", "actions", "next_obs", "terminated", "logprobs")
         steps = {k: rollout.per_seed(k) for k in names}  # [S, T * N, ...]
         valid, terminated = rollout.per_seed("valid"), steps["terminated"]
-        # one absorbing self-loop per terminated step: T * N rows per seed, those of other steps masked out
+        # one absorbing self-loop per terminated step: a row for every step, masked out unless that
+        # step terminated, so every seed's batch has the same size whatever the others did
         transitions = with_absorbing_rows(steps, terminated.shape[1])
         mask = torch.cat([valid, valid & terminated], dim=1)
         self.trainer.update(transitions, mask, self.config.disc_updates)

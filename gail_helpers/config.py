@@ -219,6 +219,10 @@ REWARD_FORMS = ("-log(1-D)", "log D", "logit")
 # keeps up with them (NOTES.md, 2026-11-25, has the measurements and the variants tried).
 GAIL_PPO = PPOConfig(gamma=0.995, num_minibatches=8)
 
+# A fresh learner on a learned reward (AIRL's g, GAIL's frozen D: notebook 08): GAIL's learner with
+# its rewards scaled, since a learned reward has no natural scale (NOTES.md, 2026-12-01).
+FRESH_LEARNER_PPO = GAIL_PPO.replace(total_steps=40_000, norm_reward=True)
+
 
 @dataclass(frozen=True)
 class GAILConfig(Config):

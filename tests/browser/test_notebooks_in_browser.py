@@ -69,6 +69,8 @@ INTERACTIONS: dict[str, Interaction | None] = {
     "05": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the printed iterations and env steps"),
     "06": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the return plot of the four runs"),
     "07": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the bar chart of returns per demo count"),
+    "08": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000",
+                      "the fresh learner's return plot (on a D trained for 5 000 steps)"),
     # The demo's panel only matters once Train is pressed: tests/browser/test_classroom_demo_in_voila.py
     "classroom_demo": None,
 }
