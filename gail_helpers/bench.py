@@ -9,7 +9,9 @@ seed-batched run) and prints one line per seed: env steps to the first evaluatio
 return (10 greedy episodes) is >= 475, the return at every evaluation, the final return; then
 one summary line per case with medians and the targets it checks.  ``seed_batching`` times GAIL
 with 1 and with 5 seeds side by side: wall seconds, env steps per second over all seeds, and
-where the time went.
+where the time went.  ``classic_control`` prints one line per task (and reward form): the expert's
+and a random controller's return, GAIL's normalised score per seed, its median and range, env steps
+and seconds (notebook 09).
 """
 
 from __future__ import annotations
@@ -22,14 +24,25 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from gail_helpers.airl import WIDE_START_CARTPOLE, learned_reward, train_airl, train_on_reward
 from gail_helpers.bc import train_bc
-from gail_helpers.config import GAIL_PPO, BCConfig, GAILConfig, PPOConfig
-from gail_helpers.evaluation import run_episodes_per_seed
-from gail_helpers.experts import load_demonstrations
+from gail_helpers.config import (
+    FRESH_LEARNER_PPO,
+    GAIL_PPO,
+    PENDULUM_GAIL_PPO,
+    REWARD_FORMS,
+    AIRLConfig,
+    BCConfig,
+    GAILConfig,
+    PPOConfig,
+)
+from gail_helpers.evaluation import random_controller, run_episodes, run_episodes_per_seed
+from gail_helpers.experts import load_demonstrations, load_expert
 from gail_helpers.gail import train_gail
 from gail_helpers.history import History
 from gail_helpers.seeding import HELD_OUT_EVAL_SEED
@@ -52,6 +65,15 @@ def machine() -> dict[str, object]:
         "case": "machine", "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
     }
+
+
+def normalised_score(returns: float | np.ndarray, random_return: float, expert_return: float) -> np.ndarray:
+    """How far from random towards the expert a return is:
+
+        score = (R - R_random) / (R_expert - R_random)
+
+    0 is a uniformly random policy, 1 the expert (above 1 beats it).  ``returns`` may be an array."""
+    return (np.asarray(returns, dtype=float) - random_return) / (expert_return - random_return)
 
 
 def learning_figures(history: History) -> dict[str, object]:
@@ -136,6 +158,35 @@ def case_style(seeds: list[int]) -> list[dict[str, object]]:
     return rows
 
 
+AIRL_STEPS = 60_000
+"""AIRL's budget per seed in the ``airl`` case, as in notebook 08."""
+TRANSFER_ENVS = {"original": "CartPole-v1", "reversed_push": "CartPoleReversedPush-v0",
+                 "long_pole": "CartPoleLongPole-v0"}
+
+
+def case_airl(seeds: list[int]) -> list[dict[str, object]]:
+    """AIRL on the styled expert (its learner on the wide-start track), then fresh learners trained
+    on its g alone in the original and in changed dynamics; beside them AIRL's, GAIL's and BC's
+    policies carried over unchanged.  Per seed and dynamics: each learner's gap to the expert's
+    mean cart x and its return."""
+    demos = load_demonstrations("cartpole_styled")
+    expert_x = float(demos.obs[:, 0].mean())
+    n = {"seed": seeds[0], "num_seeds": len(seeds)}
+    airl_run = train_airl(demos, AIRLConfig().replace(ppo={"total_steps": AIRL_STEPS, "eval_every": 0, **n}),
+                          WIDE_START_CARTPOLE, progress=False, same_env_id=False)
+    g = learned_reward(airl_run)
+    carried = {"airl_policy": airl_run.policy, "gail": _gail("cartpole_styled", seeds).policy,
+               "bc": train_bc(demos, BCConfig(**n)).policy}
+    rows: list[dict[str, object]] = [{"expert_mean_x": round(expert_x, 3)} for _ in seeds]
+    for dynamics, env_id in TRANSFER_ENVS.items():
+        fresh = train_on_reward(g, FRESH_LEARNER_PPO.replace(eval_every=0, **n), env_id, progress=False)
+        for learner, policy in {"on_g": fresh.policy, **carried}.items():
+            for row, batch in zip(rows, run_episodes_per_seed(policy, env_id, 10, HELD_OUT_EVAL_SEED), strict=True):
+                row[f"{dynamics}_{learner}_gap"] = round(abs(float(batch.mean_observation[0]) - expert_x), 3)
+                row[f"{dynamics}_{learner}_return"] = round(batch.mean_return, 1)
+    return rows
+
+
 def case_maxent_irl(seeds: list[int]) -> list[dict[str, object]]:
     """MaxEnt IRL on the course's 8x8 gridworld: correlation of learned vs true reward."""
     return [maxent_irl_benchmark(seed) for seed in seeds]
@@ -174,6 +225,7 @@ CASES: dict[str, Callable[[list[int]], list[dict[str, object]]]] = {
     "gail_no_demos": case_gail_no_demos,
     "style": case_style,
     "maxent_irl": case_maxent_irl,
+    "airl": case_airl,
 }
 
 
@@ -205,11 +257,80 @@ def summary(case: str, rows: list[dict[str, object]]) -> dict[str, object]:
         for k in ("gail", "bc", "ppo_true_reward"):
             out[f"median_{k}_gap"] = statistics.median(r[f"{k}_gap"] for r in rows)
         out["target_gail_and_bc_within_0.25"] = out["median_gail_gap"] <= 0.25 and out["median_bc_gap"] <= 0.25
+    if case == "airl":
+        for key in rows[0]:
+            if key.endswith(("_gap", "_return")):
+                out[f"median_{key}"] = statistics.median(r[key] for r in rows)
+        out["seeds_on_g_within_0.25_original"] = sum(r["original_on_g_gap"] <= 0.25 for r in rows)
+        out["target_on_g_within_0.25_on_4_of_5"] = out["seeds_on_g_within_0.25_original"] >= 0.8 * len(rows)
     if case == "maxent_irl":
         out["median_pearson"] = statistics.median(r["pearson"] for r in rows)
         out["median_seconds"] = statistics.median(r["seconds"] for r in rows)
         out["target_pearson_0.9_within_2s"] = out["median_pearson"] >= 0.9 and out["median_seconds"] <= 2.0
     return out
+
+
+@dataclass(frozen=True)
+class ClassicTask:
+    """One row of the classic-control table: GAIL from a shipped expert's 20 episodes."""
+
+    label: str  # the task as printed
+    expert: str  # the shipped expert and demonstrations (experts.load_expert / load_demonstrations)
+    config: GAILConfig  # GAIL's settings, budget included; the case sets the seeds
+    goal: bool = False  # the episode ends at success: also report the share of episodes that reach it
+    target: float | None = None  # the median normalised score to reach, if any
+
+
+CLASSIC_CONTROL = (
+    ClassicTask("CartPole-v1", "cartpole", GAILConfig().replace(ppo={"total_steps": 50_000}), target=0.9),
+    # notebook 09's budget; the median over seeds 0-4 is near the target (NOTES.md, 2026-12-01: 0.93 at 40k
+    # steps, 0.88 at 60k, 0.93 at 100k)
+    ClassicTask("Pendulum-v1", "pendulum", GAILConfig(ppo=PENDULUM_GAIL_PPO.replace(total_steps=40_000)), target=0.9),
+    *(ClassicTask(label, name, GAILConfig(reward_form=form).replace(ppo={"total_steps": 50_000}), goal=True)
+      for label, name in (("MountainCar-v0 (observations rescaled)", "mountaincar"), ("Acrobot-v1", "acrobot"))
+      for form in REWARD_FORMS),
+)
+"""The ``classic_control`` case's tasks, in the order of the GAIL paper's classic-control table
+(Ho & Ermon 2016) plus Pendulum-v1; the goal tasks once per reward form."""
+
+GAIL_PAPER_FIGURES: dict[str, object] | None = None
+"""Ho & Ermon 2016 (arXiv 1606.03476), appendix, the classic-control table (CartPole, Acrobot, Mountain
+Car; expert, random, BC and GAIL returns per number of demonstrations).  Not filled in: the table's
+figures could not be read from the sources reachable when this case was written (2026-12-01; only the
+paper's first pages were, and HumanCompatibleAI/imitation#56 shows the table as an image).  Copy
+them from the paper, with its table number, rather than from memory."""
+
+HELD_OUT_EPISODES = 20
+
+
+def classic_control(task: ClassicTask, seeds: list[int]) -> dict[str, object]:
+    """GAIL on ``task`` for ``seeds`` (one batched run, no evaluation during training), then the
+    normalised score of every seed's greedy return over ``HELD_OUT_EPISODES`` held-out episodes,
+    against the shipped expert's and a uniformly random controller's return on the same episodes."""
+    demos = load_demonstrations(task.expert)
+    env_id = demos.env_id
+    expert = run_episodes(load_expert(task.expert), env_id, HELD_OUT_EPISODES, HELD_OUT_EVAL_SEED).mean_return
+    random = run_episodes(random_controller(env_id), env_id, HELD_OUT_EPISODES, HELD_OUT_EVAL_SEED).mean_return
+    config = task.config.replace(ppo={"seed": seeds[0], "num_seeds": len(seeds), "eval_every": 0})
+    started = time.perf_counter()
+    result = train_gail(demos, config, progress=False)
+    seconds = time.perf_counter() - started
+    batches = run_episodes_per_seed(result.policy, env_id, HELD_OUT_EPISODES, HELD_OUT_EVAL_SEED)
+    scores = normalised_score([b.mean_return for b in batches], random, expert)
+    row: dict[str, object] = {
+        "case": "classic_control", "task": task.label, "env_id": env_id, "reward_form": config.reward_form,
+        "seeds": len(seeds), "expert_return": round(expert, 1), "random_return": round(random, 1),
+        "returns": [round(b.mean_return, 1) for b in batches], "scores": [round(float(s), 3) for s in scores],
+        "median_score": round(float(np.median(scores)), 3),
+        "min_max_score": [round(float(scores.min()), 3), round(float(scores.max()), 3)],
+        "env_steps_per_seed": config.ppo.iterations * config.ppo.batch_size,
+        "train_seconds_all_seeds": round(seconds, 1),
+    }
+    if task.goal:
+        row["share_reaching_the_goal"] = [round(float(b.terminated.mean()), 2) for b in batches]
+    if task.target is not None:
+        row[f"target_median_score_{task.target}"] = bool(np.median(scores) >= task.target)
+    return row
 
 
 def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
@@ -223,6 +344,15 @@ def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
                    "wall_ratio_5_to_1": round(lines[1]["wall_s"] / lines[0]["wall_s"], 2),
                    "target_5_seeds_within_1.5x_of_1": lines[1]["wall_s"] <= 1.5 * lines[0]["wall_s"]}
             continue
+        if case == "classic_control":
+            lines = [classic_control(task, list(range(seeds))) for task in CLASSIC_CONTROL]
+            yield from lines
+            yield {"case": "classic_control", "summary": True,
+                   "median_scores": {f"{line['task']}, r = {line['reward_form']}": line["median_score"]
+                                     for line in lines},
+                   **{f"{k}_{line['task']}": v for line in lines for k, v in line.items() if k.startswith("target")},
+                   "gail_paper_figures": GAIL_PAPER_FIGURES}
+            continue
         started = time.perf_counter()
         figures = CASES[case](list(range(seeds)))
         wall = round(time.perf_counter() - started, 1)
@@ -234,7 +364,7 @@ def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
 def main(argv: list[str] | None = None) -> None:
     """Command line entry point; prints JSON lines to stdout."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    names = [*CASES, "seed_batching"]
+    names = [*CASES, "seed_batching", "classic_control"]
     parser.add_argument("--cases", nargs="+", choices=names, default=names, help="which cases to run")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per case (default 5)")
     args = parser.parse_args(argv)

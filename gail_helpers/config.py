@@ -223,6 +223,12 @@ GAIL_PPO = PPOConfig(gamma=0.995, num_minibatches=8)
 # its rewards scaled, since a learned reward has no natural scale (NOTES.md, 2026-12-01).
 FRESH_LEARNER_PPO = GAIL_PPO.replace(total_steps=40_000, norm_reward=True)
 
+# GAIL's learner on Pendulum-v1 (notebook 09): a swing-up pays off within ~20 steps, so a short
+# discount; long rollouts; rewards scaled.  The field notes' Pendulum PPO, with 8 minibatches of
+# 256 at twice the step size: as good at 40k steps and 2.5x cheaper (NOTES.md, 2026-12-01).
+PENDULUM_GAIL_PPO = PPOConfig(num_steps=256, gamma=0.95, gae_lambda=0.95, learning_rate=2e-3, update_epochs=10,
+                              num_minibatches=8, clip_coef=0.2, norm_reward=True)
+
 
 @dataclass(frozen=True)
 class GAILConfig(Config):

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv, CartPoleVectorEnv
+from gymnasium.envs.classic_control.mountain_car import MountainCarEnv
 from gymnasium.vector import AutoresetMode, VectorEnv
 from torch import nn
 
@@ -25,6 +26,7 @@ from gail_helpers.checks import as_float_array, check_bool, check_int, shown
 from gail_helpers.errors import InputError
 
 FIXED_HORIZON_CARTPOLE = "CartPoleFixedHorizon-v0"
+SCALED_MOUNTAINCAR = "MountainCarScaled-v0"
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,16 @@ class ActionSpec:
         return torch.int64 if self.discrete else torch.float32
 
     def encode(self, actions: torch.Tensor) -> torch.Tensor:
-        """Actions as network input: one-hot for discrete, unchanged for continuous."""
+        """Actions as network input: one-hot for discrete; continuous ones clipped to the box.
+
+        Clipped as the environment applies them, a = clip(a, low, high): a Gaussian policy's
+        samples leave the box, an expert's recorded actions never do (they were clipped before
+        ``env.step``), and a discriminator fed the raw samples would tell learner from expert by
+        the range alone (|a| > 2 on Pendulum-v1 is never the expert's) instead of by behaviour.
+        """
         if self.discrete:
             return nn.functional.one_hot(actions.long(), self.n).float()
-        return actions.float()
+        return torch.clamp(actions.float(), torch.tensor(self.low), torch.tensor(self.high))
 
     @property
     def encoded_dim(self) -> int:
@@ -180,6 +188,43 @@ if FIXED_HORIZON_CARTPOLE not in gym.registry:
         vector_entry_point=FixedHorizonCartPoleVectorEnv,
         max_episode_steps=500,
     )
+
+
+class ScaledMountainCarEnv(MountainCarEnv):
+    """MountainCar-v0 with its observations rescaled to [-1, 1]: the same car, hill, reward and time limit.
+
+    MountainCar-v0 observes the position x in [-1.2, 0.6] and the velocity v in [-0.07, 0.07].  The
+    velocity says which way to push, but at that scale a network's first layer barely sees it, and
+    neither the policy nor GAIL's discriminator learns to use it quickly (NOTES.md, 2026-12-01: GAIL
+    with log D first reached the flag after 50 000 to 60 000 env steps on the raw observations, after
+    10 000 to 15 000 on these).  Each observation o becomes (o - centre) / half_width of the box, what RL libraries'
+    observation normalisation does, here with the fixed bounds the environment declares.
+    """
+
+    def __init__(self, render_mode: str | None = None) -> None:
+        super().__init__(render_mode=render_mode)
+        self.centre = (self.high + self.low) / 2
+        self.half_width = (self.high - self.low) / 2
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+    def scale(self, obs: np.ndarray) -> np.ndarray:
+        """(x, v) -> ((x - centre) / half_width), each in [-1, 1]."""
+        return np.clip((obs - self.centre) / self.half_width, -1.0, 1.0).astype(np.float32)
+
+    def reset(self, **kwargs) -> tuple[np.ndarray, dict]:
+        """Start a new episode (MountainCar-v0's start states), observed rescaled."""
+        obs, info = super().reset(**kwargs)
+        return self.scale(obs), info
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """One step of MountainCar-v0, observed rescaled."""
+        obs, reward, terminated, truncated, info = super().step(action)
+        return self.scale(obs), reward, terminated, truncated, info
+
+
+if SCALED_MOUNTAINCAR not in gym.registry:
+    gym.register(id=SCALED_MOUNTAINCAR, entry_point=ScaledMountainCarEnv, max_episode_steps=200,
+                 reward_threshold=-110.0)
 
 
 class ChangedCartPoleEnv(CartPoleEnv):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
 from gail_helpers import bench
@@ -133,3 +134,52 @@ def test_the_command_refuses_zero_seeds(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--seeds", "0"])
     assert "--seeds 0: allowed is 1 or more" in capsys.readouterr().err
+
+
+def test_the_airl_summary_counts_seeds_whose_fresh_learner_on_g_keeps_the_style():
+    rows = [{"expert_mean_x": 0.85, "original_on_g_gap": gap, "original_on_g_return": 500.0,
+             "reversed_push_bc_gap": 0.8} for gap in (0.1, 0.2, 0.3, 0.05, 0.25)]
+    out = bench.summary("airl", rows)
+    assert out["seeds_on_g_within_0.25_original"] == 4
+    assert out["target_on_g_within_0.25_on_4_of_5"] is True
+    assert out["median_original_on_g_gap"] == 0.2 and out["median_reversed_push_bc_gap"] == 0.8
+    rows[0]["original_on_g_gap"] = 0.4
+    assert bench.summary("airl", rows)["target_on_g_within_0.25_on_4_of_5"] is False
+
+
+def test_the_normalised_score_is_zero_for_random_and_one_for_the_expert():
+    scores = bench.normalised_score([-1200.0, -150.0, -675.0, -100.0], random_return=-1200.0, expert_return=-150.0)
+    assert scores.tolist() == pytest.approx([0.0, 1.0, 0.5, 1100 / 1050])
+
+
+def test_classic_control_scores_every_seed_on_held_out_episodes_against_expert_and_random():
+    config = bench.GAILConfig(reward_form="log D").replace(ppo={"total_steps": 1_024})
+    task = bench.ClassicTask("MountainCar", "mountaincar", config, goal=True, target=0.9)
+    row = bench.classic_control(task, [3, 4])
+    assert (row["task"], row["reward_form"], row["seeds"]) == ("MountainCar", "log D", 2)
+    assert row["env_steps_per_seed"] == 1_024
+    assert row["random_return"] == -200.0 and -130 < row["expert_return"] < -100  # random never reaches the flag
+    expected = bench.normalised_score(row["returns"], row["random_return"], row["expert_return"])
+    assert row["scores"] == pytest.approx(expected.tolist(), abs=1e-3)
+    assert row["median_score"] == pytest.approx(float(np.median(expected)), abs=1e-3)
+    assert row["min_max_score"] == pytest.approx([expected.min(), expected.max()], abs=1e-3)
+    assert len(row["share_reaching_the_goal"]) == 2 and all(0 <= s <= 1 for s in row["share_reaching_the_goal"])
+    assert row["target_median_score_0.9"] is (row["median_score"] >= 0.9)
+
+
+def test_the_classic_control_case_prints_one_line_per_task_and_a_summary_with_the_targets(monkeypatch, capsys):
+    def fake(task, seeds):
+        return {"case": "classic_control", "task": task.label, "reward_form": task.config.reward_form,
+                "seeds": len(seeds), "median_score": 0.5, **({f"target_median_score_{task.target}": False}
+                                                              if task.target else {})}
+
+    monkeypatch.setattr(bench, "classic_control", fake)
+    bench.main(["--cases", "classic_control", "--seeds", "2"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    tasks = [line["task"] for line in lines[1:-1]]
+    assert tasks[:2] == ["CartPole-v1", "Pendulum-v1"] and len(tasks) == len(bench.CLASSIC_CONTROL) == 8
+    summary = lines[-1]
+    assert summary["summary"] and summary["target_median_score_0.9_CartPole-v1"] is False
+    assert "target_median_score_0.9_Pendulum-v1" in summary and "gail_paper_figures" in summary
+    assert summary["median_scores"]["MountainCar-v0 (observations rescaled), r = log D"] == 0.5
+    assert len(summary["median_scores"]) == 8

@@ -96,10 +96,11 @@ def test_styled_demonstrations_hold_the_cart_right_and_the_expert_near_the_centr
 
 
 def test_load_demonstrations_unknown_name_lists_the_valid_names():
-    message = r"no demonstrations named 'nope': choose one of \['cartpole', 'cartpole_styled'\]"
+    message = (r"no demonstrations named 'nope': choose one of "
+               r"\['acrobot', 'cartpole', 'cartpole_styled', 'mountaincar', 'pendulum'\]")
     with pytest.raises(ValueError, match=message):
         load_demonstrations("nope")
-    assert sorted(DEMO_FILES) == ["cartpole", "cartpole_styled"]
+    assert sorted(DEMO_FILES) == ["acrobot", "cartpole", "cartpole_styled", "mountaincar", "pendulum"]
 
 
 # ---- save / load / take -------------------------------------------------------------------

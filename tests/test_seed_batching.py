@@ -284,7 +284,8 @@ def test_every_seed_and_stream_gets_its_own_random_seed():
 
 
 def test_an_unknown_random_stream_is_refused_with_the_streams_named():
-    allowed = r"\['policy_init', 'actions', 'minibatches', 'disc_init', 'disc_batches', 'env'\]"
+    allowed = r"\['policy_init', 'actions', 'minibatches', 'disc_init', 'disc_batches', 'env', 'reward_init', "
+    allowed += r"'potential_init'\]"
     with pytest.raises(ValueError, match=rf"unknown random stream 'bogus': streams are {allowed}"):
         stream_seed(0, "bogus")
 
