@@ -3,7 +3,8 @@
 A reading order, beside the notebooks: ``config`` (every hyperparameter, with its range) ->
 ``networks`` and ``seed_axis`` (S seeds in one batched computation) -> ``policies`` ->
 ``rollout`` (experience and GAE) -> ``ppo`` -> ``training`` (the loop) -> ``bc`` and ``dagger``
--> ``tabular`` (value iteration, MaxEnt IRL) -> ``discriminator``, ``rewards``, ``gail``.
+-> ``tabular`` (value iteration, MaxEnt IRL) -> ``discriminator``, ``rewards``, ``gail`` ->
+``airl`` (a reward that transfers).
 The rest (``evaluation``, ``plotting``, ``widgets``, ``checks``, ``bench``...) serves them.
 
 Importing it sets torch to one CPU thread.  Every network in the course is tiny, and for

@@ -102,3 +102,26 @@ def test_the_shipped_expert_was_trained_with_the_config_that_regenerates_it():
     meta = json.loads(EXPERT_POLICY.with_suffix(".json").read_text())
     assert meta["ppo_config"] == EXPERT_CONFIG.as_dict()
     assert meta["greedy_return_50_episodes"] == 500.0
+
+
+def test_changed_cartpoles_change_only_what_they_name():
+    from gail_helpers.envs import CHANGED_CARTPOLES, make_vector_env
+
+    def x_after_pushing_right(env_id: str) -> float:
+        envs = make_vector_env(env_id, 4, seed=3)
+        for _ in range(5):
+            obs, *_ = envs.step(np.ones(4, dtype=np.int64))
+        envs.close()
+        return float(obs[:, 1].mean())  # cart velocity
+
+    assert set(CHANGED_CARTPOLES) >= {"CartPoleWideStart-v0", "CartPoleReversedPush-v0", "CartPoleLongPole-v0"}
+    assert x_after_pushing_right("CartPole-v1") > 0.5
+    assert x_after_pushing_right("CartPoleReversedPush-v0") < -0.5  # the motor is wired the other way round
+    wide = make_vector_env("CartPoleWideStart-v0", 64, seed=0)
+    starts = wide.reset(seed=0)[0]
+    assert np.abs(starts[:, 0]).max() > 1.0 and np.abs(starts[:, 0]).max() <= 1.5
+    assert np.abs(starts[:, 1:]).max() <= 0.05  # only the cart's position starts wider
+    wide.close()
+    long_pole = make_vector_env("CartPoleLongPole-v0", 1, seed=0)
+    assert long_pole.length == 1.0 and long_pole.polemass_length == pytest.approx(0.1)
+    long_pole.close()

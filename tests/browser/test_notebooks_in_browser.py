@@ -71,6 +71,8 @@ INTERACTIONS: dict[str, Interaction | None] = {
     "07": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000", "the bar chart of returns per demo count"),
     "08": Interaction("GAIL hyperparameters", "ppo.total_steps", "5000",
                       "the fresh learner's return plot (on a D trained for 5 000 steps)"),
+    "09": Interaction("GAIL on MountainCar", "ppo.total_steps", "5000",
+                      "the return plot and flag shares of the three reward forms"),
     # The demo's panel only matters once Train is pressed: tests/browser/test_classroom_demo_in_voila.py
     "classroom_demo": None,
 }
