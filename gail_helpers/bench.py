@@ -41,7 +41,7 @@ from gail_helpers.config import (
     GAILConfig,
     PPOConfig,
 )
-from gail_helpers.evaluation import random_controller, run_episodes, run_episodes_per_seed
+from gail_helpers.evaluation import normalised_score, random_controller, run_episodes, run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations, load_expert
 from gail_helpers.gail import train_gail
 from gail_helpers.history import History
@@ -65,15 +65,6 @@ def machine() -> dict[str, object]:
         "case": "machine", "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
     }
-
-
-def normalised_score(returns: float | np.ndarray, random_return: float, expert_return: float) -> np.ndarray:
-    """How far from random towards the expert a return is:
-
-        score = (R - R_random) / (R_expert - R_random)
-
-    0 is a uniformly random policy, 1 the expert (above 1 beats it).  ``returns`` may be an array."""
-    return (np.asarray(returns, dtype=float) - random_return) / (expert_return - random_return)
 
 
 def learning_figures(history: History) -> dict[str, object]:

@@ -179,6 +179,15 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
     ]
 
 
+def normalised_score(returns: float | np.ndarray, random_return: float, expert_return: float) -> np.ndarray:
+    """How far from random towards the expert a return is:
+
+        score = (R - R_random) / (R_expert - R_random)
+
+    0 is a uniformly random policy, 1 the expert (above 1 beats it).  ``returns`` may be an array."""
+    return (np.asarray(returns, dtype=float) - random_return) / (expert_return - random_return)
+
+
 def random_controller(env_id: str, seed: int = 0) -> Controller:
     """Uniformly random actions (the 'random' reference line in return plots)."""
     import gymnasium as gym

@@ -47,7 +47,6 @@ from gail_helpers.seeding import DEMO_SEED
 from gail_helpers.training import train_ppo
 
 DATA_DIR = Path(__file__).parent / "data"
-EXPERT_POLICY = DATA_DIR / "cartpole_expert.pt"
 EXPERT_ENVS = {
     "cartpole": "CartPole-v1",
     "pendulum": "Pendulum-v1",
@@ -56,6 +55,7 @@ EXPERT_ENVS = {
 }
 """The shipped experts by name, and the environment each acts on."""
 EXPERT_POLICIES = {name: DATA_DIR / f"{name}_expert.pt" for name in EXPERT_ENVS}
+EXPERT_POLICY = EXPERT_POLICIES["cartpole"]
 DEMO_FILES = {
     "cartpole": DATA_DIR / "cartpole_expert_demos.npz",
     "cartpole_styled": DATA_DIR / "cartpole_styled_demos.npz",
