@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from gail_helpers.checks import as_array, check_bool, check_callable, check_instance, check_int, shown
-from gail_helpers.envs import ActionSpec, env_signature, make_vector_env
+from gail_helpers.env_groups import EnvGroups
+from gail_helpers.envs import ActionSpec, env_signature
 from gail_helpers.errors import InputError
 from gail_helpers.policies import ActorCritic, to_env_action
 from gail_helpers.seeding import HELD_OUT_EVAL_SEED, generators
@@ -132,27 +133,25 @@ def run_episodes_per_seed(
     seed_offset = check_int("seed_offset", seed_offset, low=0)
 
     def act(obs: np.ndarray) -> np.ndarray:
-        action, _, _ = policy.act(torch.as_tensor(obs, dtype=torch.float32))
-        return to_env_action(action, policy.action_spec)
+        return to_env_action(policy.greedy(torch.as_tensor(obs, dtype=torch.float32)), policy.action_spec)
 
     return _run_groups(act, env_id, episodes, [s + seed_offset for s in policy.seeds])
 
 
 def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -> list[EpisodeBatch]:
-    """One vector env of ``episodes`` copies per seed in ``seeds``; ``act`` maps obs [G, E, obs_dim]
+    """``episodes`` env copies per seed in ``seeds`` (one group each); ``act`` maps obs [G, E, obs_dim]
     to actions [G, E, ...] for all G groups at once.  Returns one batch per group."""
-    groups = [make_vector_env(env_id, episodes, s) for s in seeds]
+    groups = EnvGroups(env_id, episodes, seeds)
     try:
-        obs = np.stack([envs.reset(seed=s)[0] for envs, s in zip(groups, seeds, strict=True)])
-        finished = np.zeros((len(groups), episodes), dtype=bool)
-        returns = np.zeros((len(groups), episodes))
+        obs = groups.reset()
+        finished = np.zeros((len(seeds), episodes), dtype=bool)
+        returns = np.zeros((len(seeds), episodes))
         final_obs = np.zeros(obs.shape, dtype=np.float32)
-        terminated = np.zeros((len(groups), episodes), dtype=bool)
+        terminated = np.zeros((len(seeds), episodes), dtype=bool)
         obs_log, act_log, live_log = [], [], []  # per step: [G, E, ...] and which copies were still running
         while not finished.all():
             actions = act(np.asarray(obs, dtype=np.float32))
-            steps = [envs.step(a) for envs, a in zip(groups, actions, strict=True)]
-            next_obs, reward, term, trunc = (np.stack([s[k] for s in steps]) for k in range(4))
+            next_obs, reward, term, trunc = groups.step(np.asarray(actions))
             obs_log.append(obs)
             act_log.append(np.asarray(actions))
             live_log.append(~finished)
@@ -163,8 +162,7 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
             finished |= ending
             obs = next_obs
     finally:
-        for envs in groups:
-            envs.close()
+        groups.close()
     observations = np.stack(obs_log, axis=2).astype(np.float32)  # [G, E, T, obs_dim]
     actions, live = np.stack(act_log, axis=2), np.stack(live_log, axis=2)  # [G, E, T, ...], [G, E, T]
     return [  # a copy runs for a prefix of the steps: keep each episode's own steps
@@ -175,7 +173,7 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
             final_observations=final_obs[g],
             terminated=terminated[g],
         )
-        for g in range(len(groups))
+        for g in range(len(seeds))
     ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from gail_helpers.envs import make_vector_env
+from gail_helpers.env_groups import EnvGroups
 from gail_helpers.policies import ActorCritic, to_env_action
 from gail_helpers.seeding import generators, stream_seed
 from gail_helpers.timing import Stopwatch
@@ -99,24 +99,22 @@ def compute_gae(
 
 
 class RolloutCollector:
-    """Steps one vector env per seed with the policy; keeps per-episode bookkeeping between rollouts."""
+    """Steps ``num_envs`` env copies per seed with the policy; keeps per-episode bookkeeping between rollouts."""
 
     def __init__(self, env_id: str, num_envs: int, policy: ActorCritic, stopwatch: Stopwatch | None = None) -> None:
         self.policy = policy
-        self.envs = [make_vector_env(env_id, num_envs, stream_seed(s, "env")) for s in policy.seeds]
+        self.envs = EnvGroups(env_id, num_envs, [stream_seed(s, "env") for s in policy.seeds])
         self.noise = generators(policy.seeds, "actions")
         self.stopwatch = stopwatch or Stopwatch()
-        first = [envs.reset(seed=stream_seed(s, "env"))[0] for envs, s in zip(self.envs, policy.seeds, strict=True)]
-        self.obs = torch.as_tensor(np.stack(first), dtype=torch.float32)  # [S, N, obs_dim]
+        self.obs = torch.as_tensor(self.envs.reset(), dtype=torch.float32)  # [S, N, obs_dim]
         shape = (policy.num_seeds, num_envs)
         self.prev_done = np.zeros(shape, dtype=bool)
         self.running_return = np.zeros(shape)
         self.running_length = np.zeros(shape, dtype=np.int64)
 
     def close(self) -> None:
-        """Close every seed's environments."""
-        for envs in self.envs:
-            envs.close()
+        """Close the environments."""
+        self.envs.close()
 
     def collect(self, num_steps: int) -> Rollout:
         """Run ``num_steps`` vector steps of every seed with actions sampled from its policy."""
@@ -140,8 +138,7 @@ class RolloutCollector:
                 action, logprob, value = self.policy.act(self.obs, self.noise)
                 env_action = to_env_action(action, spec)
             with self.stopwatch("env stepping"):
-                steps = [envs.step(a) for envs, a in zip(self.envs, env_action, strict=True)]
-                next_obs, reward, term, trunc = (np.stack([s[k] for s in steps]) for k in range(4))
+                next_obs, reward, term, trunc = self.envs.step(env_action)
             valid = ~self.prev_done
             buf["obs"][t] = self.obs
             buf["actions"][t] = action

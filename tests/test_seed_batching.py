@@ -20,6 +20,8 @@ from gail_helpers import bc, rollout, training
 from gail_helpers.bc import train_bc
 from gail_helpers.config import BCConfig, GAILConfig, PPOConfig
 from gail_helpers.discriminator import Discriminator, DiscriminatorTrainer
+from gail_helpers.env_groups import EnvGroups
+from gail_helpers.envs import env_signature, make_vector_env
 from gail_helpers.evaluation import run_episodes, run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
@@ -127,6 +129,47 @@ def test_each_seeds_evaluation_is_the_evaluation_of_that_seed_alone():
 
 
 # ---- nothing one seed does reaches another ---------------------------------------------------------
+
+
+def step_groups_and_alone(env_id: str, actions: np.ndarray, seeds: list[int]) -> tuple[list, list]:
+    """Every step's outputs of EnvGroups, and of one vector env per group stepped with that group's actions."""
+    groups = EnvGroups(env_id, actions.shape[2], seeds)
+    alone = [make_vector_env(env_id, actions.shape[2], s) for s in seeds]
+    together = [groups.reset()]
+    apart = [np.stack([envs.reset(seed=s)[0] for envs, s in zip(alone, seeds, strict=True)])]
+    for a in actions:
+        together.append(groups.step(a))
+        steps = [envs.step(a[g]) for g, envs in enumerate(alone)]
+        apart.append(tuple(np.stack([s[k] for s in steps]) for k in range(4)))
+    return together, apart
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "CartPoleWideStart-v0", "CartPoleFixedHorizon-v0", "Pendulum-v1"])
+def test_env_groups_step_each_group_as_its_own_vector_env_would(env_id):
+    """One vector env for all seeds (CartPole's native one, or SyncVectorEnv) changes no number: each
+    group's starts, autoresets and physics are those of a vector env of its own, bit for bit."""
+    _, spec = env_signature(env_id)
+    steps = {"CartPoleFixedHorizon-v0": 520, "Pendulum-v1": 410}.get(env_id, 150)  # past a time limit or two
+    rng = np.random.default_rng(0)
+    shape = (steps, 3, 4) if spec.discrete else (steps, 3, 4, 1)
+    actions = rng.integers(0, 2, shape) if spec.discrete else rng.uniform(-2, 2, shape).astype(np.float32)
+    together, apart = step_groups_and_alone(env_id, actions, [7, 100, 7_000])
+    assert np.array_equal(together[0], apart[0])
+    for t, (a, b) in enumerate(zip(together[1:], apart[1:], strict=True)):
+        for name, x, y in zip(("obs", "reward", "terminated", "truncated"), a, b, strict=True):
+            assert np.array_equal(x, y), (env_id, t, name)
+    ended = np.stack([a[2] | a[3] for a in together[1:]])
+    assert ended.sum() >= 12  # every step above crossed autoresets, in every group
+    assert ended.any(axis=(0, 2)).all()
+    # and another group's actions reach nothing of group 1's: same outputs with group 0 pushing the other way
+    flipped = actions.copy()
+    flipped[:, 0] = (1 - actions[:, 0]) if spec.discrete else -actions[:, 0]
+    again, _ = step_groups_and_alone(env_id, flipped, [7, 100, 7_000])
+    assert not np.array_equal(again[1][0][0], together[1][0][0])
+    for a, b in zip(again[1:], together[1:], strict=True):
+        assert all(np.array_equal(x[1:], y[1:]) for x, y in zip(a, b, strict=True))
+
+
 
 
 def ppo_batch(seeds: int, size: int, policy: ActorCritic) -> dict[str, torch.Tensor]:
