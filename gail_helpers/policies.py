@@ -68,6 +68,12 @@ class ActorCritic(nn.Module):
         action = dist.mode if noise is None else sample(dist, noise)
         return action, dist.log_prob(action), self.value(obs)
 
+    @torch.no_grad()
+    def greedy(self, obs: torch.Tensor) -> torch.Tensor:
+        """The most likely action under pi(.|s) (a Gaussian's mean) for obs [S, B, obs_dim]: what
+        evaluation runs.  ``act(obs)`` gives the same action, and also log pi(a|s) and V(s)."""
+        return self.distribution(obs).mode
+
     def evaluate(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log pi(a|s), entropy of pi(.|s), V(s)) for given pairs, with gradients; each [S, B]."""
         dist = self.distribution(obs)
@@ -84,7 +90,8 @@ class ActorCritic(nn.Module):
         if obs.ndim != 2 or obs.shape[1] != self.obs_dim or not np.isfinite(obs).all():
             hint = " (one observation o: pass o[None])" if obs.shape == (self.obs_dim,) else ""
             raise InputError(f"obs must be a finite array [batch, {self.obs_dim}]{hint}, got {shown(obs)}")
-        action, _, _ = self.act(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0), noise)
+        obs = torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0)
+        action = self.greedy(obs) if noise is None else self.act(obs, noise)[0]
         return to_env_action(action[0], self.action_spec)
 
     def check_env(self, env_id: str, name: str = "policy") -> None:
