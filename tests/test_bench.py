@@ -95,17 +95,25 @@ def test_a_learning_case_trains_all_its_seeds_in_one_run_and_returns_one_row_per
     assert [r["steps_to_475"] for r in rows] == [30_000] * 3
 
 
-def test_the_seed_batching_case_prints_both_runs_and_their_ratio(monkeypatch, capsys):
+def test_the_seed_batching_case_runs_one_and_five_seeds_in_turn_and_takes_the_median_ratio(monkeypatch, capsys):
+    walls = iter([10.0, 14.0, 20.0, 22.0, 10.0, 16.0])  # S = 1, S = 5, in turn; the second pair ran slow
+    calls = []
+
     def fake(num_seeds):
-        return {"case": "seed_batching", "seeds": num_seeds, "wall_s": {1: 10.0, 5: 14.0}[num_seeds]}
+        calls.append(num_seeds)
+        return {"case": "seed_batching", "seeds": num_seeds, "wall_s": next(walls)}
 
     monkeypatch.setattr(bench, "seed_batching", fake)
     bench.main(["--cases", "seed_batching"])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert calls == [1, 5] * bench.SEED_BATCHING_PAIRS
     assert [line["case"] for line in lines] == ["machine", "seed_batching", "seed_batching", "seed_batching"]
-    assert [line.get("seeds") for line in lines[1:3]] == [1, 5]
-    assert lines[3]["summary"] and lines[3]["wall_ratio_5_to_1"] == 1.4
-    assert lines[3]["target_5_seeds_within_1.5x_of_1"] is True
+    one, five, summary = lines[1:]
+    assert (one["seeds"], one["wall_s"], one["wall_s_every_run"]) == (1, 10.0, [10.0, 20.0, 10.0])
+    assert (five["seeds"], five["wall_s"], five["wall_s_every_run"]) == (5, 16.0, [14.0, 22.0, 16.0])
+    assert summary["wall_ratio_every_pair"] == [1.4, 1.1, 1.6]
+    assert summary["summary"] and summary["wall_ratio_5_to_1"] == 1.4  # the median pair, not 16 / 10
+    assert summary["target_5_seeds_within_1.5x_of_1"] is True
 
 
 def test_seed_batching_times_a_gail_run_and_breaks_its_time_down(monkeypatch):
