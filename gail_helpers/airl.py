@@ -173,13 +173,19 @@ class AIRLTrainer(DiscriminatorTrainer):
         super().__init__(disc, expert, learning_rate, minibatch)
         self.policy = policy
 
-    def loss(
-        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor], valid: torch.Tensor, training: bool
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The cross-entropy of AIRL's logits: expert transitions labelled 1, the policy's 0."""
+    def logits(
+        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """AIRL's logits f - log pi on expert transitions and on the policy's, [S, B] each."""
         with torch.no_grad():
             expert_logprobs = self.policy.evaluate(expert["obs"], expert["actions"])[0]  # 0 on absorbing rows
-        return classification_loss(self.disc(expert, expert_logprobs), self.disc(policy, policy["logprobs"]), valid)
+        return self.disc(expert, expert_logprobs), self.disc(policy, policy["logprobs"])
+
+    def loss(
+        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor], valid: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The cross-entropy of AIRL's logits: expert transitions labelled 1, the policy's 0."""
+        return classification_loss(*self.logits(expert, policy), valid)
 
 
 class AIRLRewardModel:
@@ -205,12 +211,12 @@ class AIRLRewardModel:
         transitions = with_absorbing_rows(steps, terminated.shape[1])
         mask = torch.cat([valid, valid & terminated], dim=1)
         self.trainer.update(transitions, mask, self.config.disc_updates)
-        stats = self.trainer.measure(transitions, mask)
-        disc = self.discriminator
+        stats, logits = self.trainer.measure(transitions, mask)  # D's logits f - log pi, on every row
+        g = self.discriminator.g
         with torch.no_grad():
-            logits = disc(transitions, transitions["logprobs"])[:, : valid.shape[1]]  # the rollout's own steps
-            rewards = logits + terminated.float() * disc.absorbing_tail().unsqueeze(-1)
-            stats.update(g_policy=masked_mean(valid)(disc.g(steps["obs"])), g_absorbing=disc.g.absorbing_value())
+            tail = self.discriminator.absorbing_tail().unsqueeze(-1)
+            rewards = logits[:, : valid.shape[1]] + terminated.float() * tail  # the rollout's own steps
+            stats.update(g_policy=masked_mean(valid)(g(steps["obs"])), g_absorbing=g.absorbing_value())
         horizon, seeds, envs = rollout.rewards.shape
         return rewards.view(seeds, horizon, envs).transpose(0, 1) * rollout.valid, stats
 

@@ -129,7 +129,7 @@ class DiscriminatorTrainer:
     """Adam steps on GAIL's :func:`discriminator_loss`, expert minibatches drawn from the demonstrations.
 
     Pairs come as dicts of tensors: ``expert`` [N_E, ...] shared by every seed (``obs``,
-    ``actions``), the policy's [S, B, ...].  AIRL's trainer changes only :meth:`loss`.
+    ``actions``), the policy's [S, B, ...].  AIRL's trainer changes only :meth:`logits` and :meth:`loss`.
     """
 
     def __init__(
@@ -143,16 +143,21 @@ class DiscriminatorTrainer:
         self.draws = generators(disc.seeds, "disc_batches")
         self.optimizer = torch.optim.Adam(disc.parameters(), lr=learning_rate, fused=True)
 
+    def logits(
+        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's logits on one batch of each side ([S, B, ...]): (expert's [S, B], policy's [S, B])."""
+        return self.disc(expert["obs"], expert["actions"]), self.disc(policy["obs"], policy["actions"])
+
     def loss(
-        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor], valid: torch.Tensor, training: bool
+        self, expert: dict[str, torch.Tensor], policy: dict[str, torch.Tensor], valid: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """(loss [S], statistics) on one batch of each side, [S, B, ...]; the gradient penalty only in ``training``."""
-        size = valid.shape[1]
+        """(loss [S], statistics) to train on, one batch of each side, [S, B, ...]; with the gradient penalty."""
         alpha = None
-        if training and self.grad_penalty > 0:
-            alpha = torch.stack([torch.rand(size, 1, generator=g) for g in self.draws])
+        if self.grad_penalty > 0:
+            alpha = torch.stack([torch.rand(valid.shape[1], 1, generator=g) for g in self.draws])
         return discriminator_loss(self.disc, expert["obs"], expert["actions"], policy["obs"], policy["actions"],
-                                  valid, self.grad_penalty if training else 0.0, alpha)
+                                  valid, self.grad_penalty, alpha)
 
     def update(self, policy: dict[str, torch.Tensor], valid: torch.Tensor, passes: int) -> None:
         """``passes`` shuffled passes over each seed's policy pairs ([S, B, ...]), each minibatch
@@ -161,20 +166,24 @@ class DiscriminatorTrainer:
         for _ in range(passes):
             for idx in minibatch_indices(valid.shape[1], size, self.draws):
                 expert = self._expert_sample(size)
-                loss, _ = self.loss(expert, {k: gather(v, idx) for k, v in policy.items()}, gather(valid, idx), True)
+                loss, _ = self.loss(expert, {k: gather(v, idx) for k, v in policy.items()}, gather(valid, idx))
                 check_finite("the discriminator loss", loss.detach(),
                              f"Try a smaller disc_learning_rate (now {self.optimizer.param_groups[0]['lr']}).")
                 self.optimizer.zero_grad()
                 loss.sum().backward()
                 self.optimizer.step()
 
-    def measure(self, policy: dict[str, torch.Tensor], valid: torch.Tensor) -> dict[str, torch.Tensor]:
+    def measure(
+        self, policy: dict[str, torch.Tensor], valid: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """D's loss, mean D and accuracy per seed on the given policy pairs ([S, B, ...]) and on as
-        many expert pairs drawn at random (a sample keeps this cheap; its mean D is within ~0.01)."""
+        many expert pairs drawn at random (a sample keeps this cheap; its mean D is within ~0.01),
+        and D's logits on the policy pairs, [S, B]: the rewards are read from them."""
         expert = self._expert_sample(valid.shape[1])
         with torch.no_grad():
-            _, stats = self.loss(expert, policy, valid, False)
-        return stats
+            expert_logits, policy_logits = self.logits(expert, policy)
+            _, stats = classification_loss(expert_logits, policy_logits, valid)
+        return stats, policy_logits
 
     def _expert_sample(self, size: int) -> dict[str, torch.Tensor]:
         """``size`` expert pairs per seed, drawn with replacement: [S, size, ...] (none without demonstrations)."""

@@ -49,9 +49,7 @@ class GAILRewardModel:
         valid = rollout.per_seed("valid")
         passes = 0 if self.config.freeze_discriminator else self.config.disc_updates
         self.trainer.update(pairs, valid, passes)
-        stats = self.trainer.measure(pairs, valid)
-        with torch.no_grad():
-            logits = self.discriminator(pairs["obs"], pairs["actions"])  # [S, T * N]
+        stats, logits = self.trainer.measure(pairs, valid)  # logits [S, T * N] of D as just trained
         steps, seeds, envs = rollout.rewards.shape
         rewards = reward_from_logits(logits, self.config.reward_form).view(seeds, steps, envs).transpose(0, 1)
         return rewards * rollout.valid, stats

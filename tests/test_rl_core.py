@@ -123,9 +123,9 @@ def test_discriminator_learns_to_separate_two_distributions():
     valid = torch.ones(2, 2000, dtype=torch.bool)
     trainer = DiscriminatorTrainer(disc, {"obs": expert_obs, "actions": expert_act}, 3e-3, 256, 0.0)
     policy = {"obs": policy_obs, "actions": policy_act}
-    before = trainer.measure(policy, valid)
+    before, _ = trainer.measure(policy, valid)
     trainer.update(policy, valid, passes=20)
-    after = trainer.measure(policy, valid)
+    after, _ = trainer.measure(policy, valid)
     assert ((before["d_expert"] - before["d_policy"]).abs() < 0.2).all()
     for s in range(2):  # every seed learns
         assert after["disc_acc_expert"][s] > 0.95 and after["disc_acc_policy"][s] > 0.95

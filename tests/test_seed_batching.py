@@ -221,7 +221,7 @@ def test_perturbing_one_seeds_discriminator_data_changes_no_other_seed():
     for d, o, v in ((disc, obs, valid), (twin, perturbed_obs, perturbed_valid)):
         trainer = DiscriminatorTrainer(d, {"obs": expert_obs, "actions": expert_actions}, 1e-3, 64, grad_penalty=10.0)
         trainer.update({"obs": o, "actions": actions}, v, passes=2)
-        measured.append(trainer.measure({"obs": o, "actions": actions}, v))
+        measured.append(trainer.measure({"obs": o, "actions": actions}, v)[0])
     for (name, a), b in zip(disc.named_parameters(), twin.parameters(), strict=True):
         assert torch.equal(a[1:], b[1:]), name
     assert any(not torch.allclose(a[0], b[0]) for a, b in zip(disc.parameters(), twin.parameters(), strict=True))
