@@ -150,10 +150,10 @@ def _run_groups(act: Controller, env_id: str, episodes: int, seeds: list[int]) -
         terminated = np.zeros((len(seeds), episodes), dtype=bool)
         obs_log, act_log, live_log = [], [], []  # per step: [G, E, ...] and which copies were still running
         while not finished.all():
-            actions = act(np.asarray(obs, dtype=np.float32))
-            next_obs, reward, term, trunc = groups.step(np.asarray(actions))
+            actions = np.asarray(act(np.asarray(obs, dtype=np.float32)))
+            next_obs, reward, term, trunc = groups.step(actions)
             obs_log.append(obs)
-            act_log.append(np.asarray(actions))
+            act_log.append(actions)
             live_log.append(~finished)
             returns[~finished] += reward[~finished]
             ending = (term | trunc) & ~finished
