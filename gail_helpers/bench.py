@@ -349,21 +349,30 @@ def classic_control(task: ClassicTask, seeds: list[int]) -> dict[str, object]:
     return row
 
 
+def case_classic_control(seeds: list[int]) -> list[dict[str, object]]:
+    """One line per task of ``CLASSIC_CONTROL`` (all ``seeds`` at once), then a summary with the targets."""
+    lines = [classic_control(task, seeds) for task in CLASSIC_CONTROL]
+    return [*lines, {
+        "case": "classic_control", "summary": True,
+        "median_scores": {f"{line['task']}, r = {line['reward_form']}": line["median_score"] for line in lines},
+        **{f"{k}_{line['task']}": v for line in lines for k, v in line.items() if k.startswith("target")},
+        "gail_paper_figures": GAIL_PAPER_FIGURES,
+    }]
+
+
+CASES_WITH_THEIR_OWN_LINES: dict[str, Callable[[list[int]], list[dict[str, object]]]] = {
+    "seed_batching": lambda seeds: case_seed_batching(),  # its own seeds: S = 1 and S = 5, whatever --seeds
+    "classic_control": case_classic_control,
+}
+"""Cases that print their own lines and summary (the others: one row per seed, and :func:`summary`)."""
+
+
 def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
     """Yield the machine line, then per-seed lines and a summary for each case."""
     yield machine()
     for case in cases:
-        if case == "seed_batching":
-            yield from case_seed_batching()
-            continue
-        if case == "classic_control":
-            lines = [classic_control(task, list(range(seeds))) for task in CLASSIC_CONTROL]
-            yield from lines
-            yield {"case": "classic_control", "summary": True,
-                   "median_scores": {f"{line['task']}, r = {line['reward_form']}": line["median_score"]
-                                     for line in lines},
-                   **{f"{k}_{line['task']}": v for line in lines for k, v in line.items() if k.startswith("target")},
-                   "gail_paper_figures": GAIL_PAPER_FIGURES}
+        if case in CASES_WITH_THEIR_OWN_LINES:
+            yield from CASES_WITH_THEIR_OWN_LINES[case](list(range(seeds)))
             continue
         started = time.perf_counter()
         figures = CASES[case](list(range(seeds)))
@@ -376,7 +385,7 @@ def run(cases: list[str], seeds: int) -> Iterator[dict[str, object]]:
 def main(argv: list[str] | None = None) -> None:
     """Command line entry point; prints JSON lines to stdout."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    names = [*CASES, "seed_batching", "classic_control"]
+    names = [*CASES, *CASES_WITH_THEIR_OWN_LINES]
     parser.add_argument("--cases", nargs="+", choices=names, default=names, help="which cases to run")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per case (default 5)")
     args = parser.parse_args(argv)

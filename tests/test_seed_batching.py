@@ -159,17 +159,15 @@ def test_env_groups_step_each_group_as_its_own_vector_env_would(env_id):
         for name, x, y in zip(("obs", "reward", "terminated", "truncated"), a, b, strict=True):
             assert np.array_equal(x, y), (env_id, t, name)
     ended = np.stack([a[2] | a[3] for a in together[1:]])
-    assert ended.sum() >= 12  # every step above crossed autoresets, in every group
+    assert ended.sum() >= 12  # the run crossed autoresets, in every group
     assert ended.any(axis=(0, 2)).all()
-    # and another group's actions reach nothing of group 1's: same outputs with group 0 pushing the other way
+    # and group 0's actions reach nothing of groups 1 and 2: same outputs with group 0 pushing the other way
     flipped = actions.copy()
     flipped[:, 0] = (1 - actions[:, 0]) if spec.discrete else -actions[:, 0]
     again, _ = step_groups_and_alone(env_id, flipped, [7, 100, 7_000])
     assert not np.array_equal(again[1][0][0], together[1][0][0])
     for a, b in zip(again[1:], together[1:], strict=True):
         assert all(np.array_equal(x[1:], y[1:]) for x, y in zip(a, b, strict=True))
-
-
 
 
 def ppo_batch(seeds: int, size: int, policy: ActorCritic) -> dict[str, torch.Tensor]:
