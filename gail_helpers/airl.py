@@ -212,10 +212,10 @@ class AIRLRewardModel:
         mask = torch.cat([valid, valid & terminated], dim=1)
         self.trainer.update(transitions, mask, self.config.disc_updates)
         stats, logits = self.trainer.measure(transitions, mask)  # D's logits f - log pi, on every row
-        g = self.discriminator.g
         with torch.no_grad():
             tail = self.discriminator.absorbing_tail().unsqueeze(-1)
             rewards = logits[:, : valid.shape[1]] + terminated.float() * tail  # the rollout's own steps
+            g = self.discriminator.g
             stats.update(g_policy=masked_mean(valid)(g(steps["obs"])), g_absorbing=g.absorbing_value())
         horizon, seeds, envs = rollout.rewards.shape
         return rewards.view(seeds, horizon, envs).transpose(0, 1) * rollout.valid, stats
