@@ -11,7 +11,7 @@ from gail_helpers.config import BCConfig, GAILConfig, PPOConfig
 from gail_helpers.demonstrations import Demonstrations
 from gail_helpers.discriminator import Discriminator
 from gail_helpers.errors import DemonstrationError, TrainingDivergedError
-from gail_helpers.evaluation import run_episodes
+from gail_helpers.evaluation import run_episodes_per_seed
 from gail_helpers.experts import load_demonstrations
 from gail_helpers.gail import train_gail
 from gail_helpers.history import History
@@ -34,13 +34,24 @@ def last_iteration(result) -> int:
     return result.histories[0].rows[-1]["iteration"]
 
 
+def last_evaluations(result) -> np.ndarray:
+    """Each seed's last greedy evaluation return."""
+    return np.array([h.evaluations()[1][-1] for h in result.histories])
+
+
+# The learning tests below are claims over five seeds with a margin, not about one run: at these
+# small budgets one seed's last evaluation moves by hundreds when the float kernels change its
+# last bits (PPO's seed 1 at 15,360 steps: 485 or 170 on the same machine).
+
+
 def test_ppo_improves_cartpole_within_a_small_budget():
-    config = PPOConfig(total_steps=15_360, eval_every=5_120, seed=1)
-    initial = ActorCritic(4, CARTPOLE_SPEC, config.hidden_size, config.seeds)  # the policy train_ppo starts from
-    before = run_episodes(initial, "CartPole-v1", 10, seed=EVAL_SEED_OFFSET + config.seed).mean_return
-    result = train_ppo(config, progress=False)
-    _, returns = result.history.evaluations()
-    assert returns[-1] >= 300 and returns[-1] > before + 100, (before, returns)
+    config = PPOConfig(total_steps=15_360, eval_every=5_120, seed=0, num_seeds=5)
+    initial = ActorCritic(4, CARTPOLE_SPEC, config.hidden_size, config.seeds)  # the policies train_ppo starts from
+    before = np.array([b.mean_return for b in run_episodes_per_seed(initial, "CartPole-v1", 10, EVAL_SEED_OFFSET)])
+    last = last_evaluations(train_ppo(config, progress=False))
+    # seen over seed sets and kernels: medians 344 to 500; an untrained greedy policy balances 9 to 441 steps
+    assert np.median(last) >= 250, (before, last)
+    assert (last >= before + 100).sum() >= 4, (before, last)
 
 
 def test_same_seed_gives_an_identical_history():
@@ -190,11 +201,11 @@ def test_ppo_runs_on_a_continuous_action_env():
 
 
 def test_gail_learns_cartpole_from_the_shipped_demonstrations():
-    config = GAILConfig().replace(ppo={"total_steps": 20_480, "eval_every": 10_240, "seed": 1})
+    config = GAILConfig().replace(ppo={"total_steps": 20_480, "eval_every": 10_240, "seed": 0, "num_seeds": 5})
     result = train_gail(load_demonstrations("cartpole"), config, progress=False)
-    _, returns = result.history.evaluations()
-    assert returns[-1] >= 400, returns
-    assert {"d_expert", "d_policy", "disc_loss", "disc_acc_expert"} <= set(result.history.columns)
+    last = last_evaluations(result)
+    assert (last >= 400).sum() >= 4, last  # seen over seed sets and kernels: 500 on every seed
+    assert {"d_expert", "d_policy", "disc_loss", "disc_acc_expert"} <= set(result.histories[0].columns)
 
 
 def test_gail_rewards_are_minus_log_one_minus_d_of_the_trained_discriminator():
@@ -241,12 +252,13 @@ def test_frozen_discriminator_keeps_its_initial_weights():
 
 
 def test_behaviour_cloning_copies_the_expert():
-    result = train_bc(load_demonstrations("cartpole"), BCConfig(epochs=15))
-    policy, history = result.policy, result.history
+    result = train_bc(load_demonstrations("cartpole"), BCConfig(epochs=15, num_seeds=5))
     assert result.completed
-    assert history["accuracy"][-1] > 0.9
-    assert history["loss"][-1] < history["loss"][0]
-    assert run_episodes(policy, "CartPole-v1", 5, seed=11).mean_return >= 400
+    for history in result.histories:
+        assert history["accuracy"][-1] > 0.9
+        assert history["loss"][-1] < history["loss"][0]
+    returns = np.array([b.mean_return for b in run_episodes_per_seed(result.policy, "CartPole-v1", 5, 11)])
+    assert (returns >= 400).sum() >= 4, returns  # seen over seed sets and kernels: 500 on every seed
 
 
 def test_behaviour_cloning_refuses_inconsistent_demonstrations():
